@@ -1,0 +1,93 @@
+"""The child side of grading: run cases on student (or reference) code, write files.
+
+Started as ``python -I grader/child.py JOB.json`` from a copy of this package inside the
+job's code folder, in a sandbox (see sandbox.py). It is the only place where student code
+is imported. For each case it appends ``start NAME`` / ``done NAME`` to the progress file,
+then writes ``NAME.npz`` (outputs, plain arrays) and ``NAME.json`` (status, error message).
+Nothing it writes is trusted: the parent loads the arrays with ``allow_pickle=False`` and
+compares them itself. Uses only the standard library and NumPy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+MAX_MESSAGE = 2000
+
+
+def _describe(exc: BaseException, student_files: list[str]) -> dict[str, str]:
+    """Exception type and message, and the deepest frame in a student file."""
+    try:
+        message = str(exc)
+    except Exception:
+        message = "<message could not be printed>"
+    where = ""
+    try:
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if any(frame.filename.endswith(f) for f in student_files):
+                where = f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}"
+    except Exception:
+        pass
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return {"error": text[:MAX_MESSAGE], "where": where[:200]}
+
+
+def main(job_path: str) -> int:
+    job = json.loads(Path(job_path).read_text())
+    code_dir = Path(job["code_dir"])
+    out_dir = Path(job["out_dir"])
+    inputs_dir = Path(job["inputs_dir"])
+    sys.path.insert(0, str(code_dir))
+    os.chdir(job.get("cwd") or code_dir)
+
+    import numpy as np
+
+    from grader.cases import load_case_module, save_npz, to_arrays
+
+    # Keep our own handles: student code may monkey-patch numpy or builtins. That can only
+    # spoil its own outputs, which the parent checks anyway.
+    savez, dumps, replace = save_npz, json.dumps, os.replace
+    progress = open(out_dir / "progress", "a", buffering=1)  # noqa: SIM115 - open for the whole run
+
+    cases = {}
+    for rel in job["case_files"]:
+        for case in load_case_module(code_dir / rel):
+            cases[case.name] = case
+
+    oracle = job.get("mode") == "oracle"
+    for name in job["cases"]:
+        progress.write(f"start {name}\n")
+        case = cases.get(name)
+        status: dict[str, object] = {"status": "ok"}
+        try:
+            if case is None:
+                raise KeyError(f"no case named {name!r}")
+            with np.load(inputs_dir / f"{name}.npz", allow_pickle=False) as z:
+                inputs = {k: z[k] for k in z.files}
+            result = case.run(**inputs, **dict(case.params))
+            arrays = to_arrays(result)
+            if oracle and case.verify is not None:
+                case.verify(inputs, arrays)
+            tmp = out_dir / f".{name}.tmp.npz"
+            savez(tmp, arrays)
+            replace(tmp, out_dir / f"{name}.npz")
+        except SystemExit as exc:
+            status = {"status": "error", "error": f"the code called sys.exit({exc.code!r})", "where": ""}
+        except BaseException as exc:
+            status = {"status": "error", **_describe(exc, job.get("student_files", []))}
+            if oracle:
+                status["traceback"] = "".join(traceback.format_exception(exc))[-8000:]
+        tmp = out_dir / f".{name}.tmp.json"
+        tmp.write_text(dumps(status))
+        replace(tmp, out_dir / f"{name}.json")
+        progress.write(f"done {name}\n")
+    progress.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

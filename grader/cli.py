@@ -1,0 +1,177 @@
+"""Command line: ``python -m grader release|autograder|grade|check|batch|submit ...``."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+from grader.manifest import Manifest, load_manifest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _assignment(arg: str) -> Manifest:
+    path = Path(arg)
+    if not (path / "assignment.toml").exists() and (REPO_ROOT / arg / "assignment.toml").exists():
+        path = REPO_ROOT / arg
+    try:
+        return load_manifest(path)
+    except (FileNotFoundError, ValueError) as exc:
+        raise SystemExit(f"grader: {exc}") from None
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from grader.handout import release
+
+    out = release(_assignment(args.assignment), Path(args.out))
+    print(f"handout written to {out}")
+    return 0
+
+
+def cmd_autograder(args: argparse.Namespace) -> int:
+    from grader.autograder import build
+
+    out = build(_assignment(args.assignment), Path(args.out))
+    print(f"autograder zip written to {out} ({out.stat().st_size // 1024} KB)")
+    return 0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from grader import gradescope
+    from grader.grade import grade
+
+    manifest = _assignment(args.assignment)
+    graded = grade(manifest, Path(args.submission))
+    gradescope.write(Path(args.results), graded.results)
+    if not args.quiet:
+        for t in graded.results["tests"]:
+            mark = "PASS" if t["status"] == "passed" else "FAIL"
+            print(f"{mark} {t['score']:5g}/{t['max_score']:<4g} {t['name']}")
+            if t["status"] != "passed":
+                print("      " + t["output"].replace("\n", "\n      ")[:600])
+        print(graded.results["output"][:2000])
+    print(f"score: {graded.score:g}/{graded.max_score:g}; results written to {args.results}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from grader.check import format_report, run_check
+
+    manifest = _assignment(args.assignment)
+    report = run_check(manifest, workers=args.workers, limit=args.limit)
+    print(format_report(manifest, report))
+    return 0 if report.ok else 1
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from grader import gradescope
+    from grader.grade import grade
+
+    manifest = _assignment(args.assignment)
+    folder = Path(args.submissions)
+    entries = sorted(p for p in folder.iterdir() if p.suffix == ".zip" or p.is_dir())
+    results_dir = Path(args.csv).with_suffix("")
+    results_dir = results_dir.parent / f"{results_dir.name}_results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    names: list[str] = []
+    for entry in entries:
+        t0 = time.monotonic()
+        graded = grade(manifest, entry)
+        gradescope.write(results_dir / f"{entry.stem}.json", graded.results)
+        tests = graded.results["tests"]
+        if not names and tests:
+            names = [t["tags"][-1] for t in tests]
+        per = {t["tags"][-1]: t["score"] for t in tests}
+        rows.append(
+            [entry.name, graded.score, graded.max_score, round(time.monotonic() - t0, 1)]
+            + [per.get(n, 0) for n in names]
+        )
+        print(f"{entry.name}: {graded.score:g}/{graded.max_score:g}", flush=True)
+    with open(args.csv, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["submission", "score", "max_score", "seconds", *names])
+        w.writerows(rows)
+    print(f"{len(rows)} submissions graded; {args.csv}, per-submission results in {results_dir}")
+    return 0
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    """Check the student's files against the manifest and zip them for upload."""
+    manifest = _assignment(args.assignment)
+    problems, warnings = [], []
+    for rel in manifest.files:
+        path = manifest.root / rel
+        if not path.is_file():
+            problems.append(f"{rel}: missing")
+            continue
+        text = path.read_text(errors="replace")
+        if path.stat().st_size > manifest.max_file_kb * 1024:
+            problems.append(f"{rel}: {path.stat().st_size // 1024} KB, over the {manifest.max_file_kb} KB limit")
+        try:
+            compile(text, str(path), "exec")
+        except SyntaxError as exc:
+            problems.append(f"{rel}:{exc.lineno}: syntax error: {exc.msg}")
+        stubs = text.count("not implemented yet (see the README)")
+        if stubs:
+            warnings.append(f"{rel}: {stubs} function(s) still raise NotImplementedError")
+    for w in warnings:
+        print(f"warning: {w}")
+    if problems:
+        for p in problems:
+            print(f"error: {p}")
+        print("submission NOT written")
+        return 1
+    out = Path(args.out)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for rel in manifest.files:
+            zf.write(manifest.root / rel, rel)
+    print(f"wrote {out} with {len(manifest.files)} files: {', '.join(manifest.files)}; upload it to Gradescope")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("release", help="build the student handout")
+    s.add_argument("assignment")
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_release)
+    s = sub.add_parser("autograder", help="build the Gradescope autograder zip")
+    s.add_argument("assignment")
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_autograder)
+    s = sub.add_parser("grade", help="grade one submission (zip or folder)")
+    s.add_argument("assignment")
+    s.add_argument("submission")
+    s.add_argument("--results", required=True)
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(func=cmd_grade)
+    s = sub.add_parser("check", help="reference full, stubs zero, mutants caught")
+    s.add_argument("assignment")
+    s.add_argument("--workers", type=int, default=None)
+    s.add_argument("--limit", type=int, default=None, help="grade at most this many mutants (evenly spread)")
+    s.set_defaults(func=cmd_check)
+    s = sub.add_parser("batch", help="grade a folder of submissions to a CSV")
+    s.add_argument("assignment")
+    s.add_argument("submissions")
+    s.add_argument("--csv", required=True)
+    s.set_defaults(func=cmd_batch)
+    s = sub.add_parser("submit", help="validate the student's files and write the zip to upload")
+    s.add_argument("assignment")
+    s.add_argument("--out", default="submission.zip")
+    s.set_defaults(func=cmd_submit)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

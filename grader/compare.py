@@ -1,0 +1,79 @@
+"""Compare a case's outputs with the reference's, in the trusted process, on plain arrays.
+
+Order of checks, each with a message that says what to fix: missing keys, shape, dtype
+kind, non-finite values, then tolerance with the worst entry and where it is. Expected
+values are never shown for hidden cases (``reveal=False``), only the student's own values
+and the size of the error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.cases import Arrays
+
+_KIND = {"b": "bool", "i": "integer", "u": "integer", "f": "floating", "c": "complex"}
+
+
+def _kind(dtype: np.dtype) -> str:
+    return _KIND.get(dtype.kind, str(dtype))
+
+
+def compare_one(key: str, got: np.ndarray, exp: np.ndarray, atol: float, rtol: float, reveal: bool) -> str | None:
+    """None when ``got`` matches ``exp``, else one line saying how it differs."""
+    got = np.asarray(got).view(np.ndarray)
+    exp = np.asarray(exp).view(np.ndarray)
+    if got.shape != exp.shape:
+        return f"{key}: shape {got.shape}, expected {exp.shape}"
+    g_kind, e_kind = _kind(got.dtype), _kind(exp.dtype)
+    if g_kind != e_kind:
+        return f"{key}: dtype {got.dtype} ({g_kind}), expected a {e_kind} dtype ({exp.dtype})"
+    if got.size == 0:
+        return None
+    if e_kind in ("bool", "integer"):
+        bad = np.argwhere(got != exp)
+        if bad.size:
+            idx = tuple(int(i) for i in bad[0])
+            detail = f", expected {exp[idx]}" if reveal else ""
+            return f"{key}: {len(bad)} of {got.size} entries differ; first at {idx}: got {got[idx]}{detail}"
+        return None
+    g64 = got.astype(np.complex128 if e_kind == "complex" else np.float64)
+    e64 = exp.astype(np.complex128 if e_kind == "complex" else np.float64)
+    g_nan, e_nan = np.isnan(g64), np.isnan(e64)
+    if np.any(g_nan != e_nan):
+        idx = tuple(int(i) for i in np.argwhere(g_nan != e_nan)[0])
+        what = "NaN" if g_nan[idx] else "a number"
+        return f"{key}: got {what} at {idx} where {'a number' if g_nan[idx] else 'NaN'} was expected"
+    g_inf, e_inf = np.isinf(g64), np.isinf(e64)
+    if np.any(g_inf != e_inf) or np.any(g64[e_inf] != e64[e_inf]):
+        idx = tuple(int(i) for i in np.argwhere((g_inf != e_inf) | (e_inf & (g64 != e64)))[0])
+        return f"{key}: got {got[idx]} at {idx}; infinities must match the reference"
+    finite = ~(e_nan | e_inf)
+    err = np.where(finite, np.abs(g64 - e64), 0.0)
+    allowed = atol + rtol * np.abs(np.where(finite, e64, 0.0))
+    over = err > allowed
+    if np.any(over):
+        ratio = np.where(over, err / np.maximum(allowed, 1e-300), 0.0)
+        idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), ratio.shape))
+        detail = f", expected {e64[idx]:.6g}" if reveal else ""
+        return (
+            f"{key}: {int(over.sum())} of {got.size} entries outside tolerance (atol={atol:g}, rtol={rtol:g}); "
+            f"worst at {idx}: got {g64[idx]:.6g}{detail}, error {err[idx]:.3g}"
+        )
+    return None
+
+
+def compare_outputs(got: Arrays, expected: Arrays, atol: float, rtol: float, reveal: bool) -> list[str]:
+    """Every difference between two output dicts, one line each (empty when they match)."""
+    problems: list[str] = []
+    missing = sorted(set(expected) - set(got))
+    extra = sorted(set(got) - set(expected))
+    if missing:
+        problems.append(f"missing outputs: {', '.join(missing)}")
+    if extra:
+        problems.append(f"unexpected outputs: {', '.join(extra)}")
+    for key in sorted(set(expected) & set(got)):
+        msg = compare_one(key, got[key], expected[key], atol, rtol, reveal)
+        if msg:
+            problems.append(msg)
+    return problems

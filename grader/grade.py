@@ -1,0 +1,184 @@
+"""Grade one submission: find its files, run the cases in the sandbox, compare, report.
+
+This is the trusted process. It imports case files (staff code) for their metadata but
+never the student's code, loads every output itself with ``allow_pickle=False``, and
+always returns a Gradescope results document, whatever the child did.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader import gradescope, oracle
+from grader.cases import Case
+from grader.compare import compare_outputs
+from grader.manifest import Manifest
+from grader.runner import CaseRun, prepare_code, run_cases
+from grader.sandbox import Sandbox, probe
+from grader.submission import Submission, SubmissionError, collect
+
+
+@dataclass
+class Graded:
+    """Results document and what the caller may want to print."""
+
+    results: dict[str, Any]
+    score: float
+    max_score: float
+
+
+def hidden_paths(manifest: Manifest, oracle_dir: Path) -> list[Path]:
+    """Folders the child must not see: staff folders beside the assignment, the oracle."""
+    keep = {Path(sys.prefix).resolve(), Path(sys.executable).resolve().parent}
+    base = manifest.root.parent
+    hide: list[Path] = []
+    for child in sorted(base.iterdir()):
+        if child.is_dir() and not child.is_symlink() and not any(k == child or child in k.parents for k in keep):
+            hide.append(child)
+    if not any(h == oracle_dir or h in oracle_dir.parents for h in hide):
+        hide.append(oracle_dir)
+    hide += [Path(p) for p in os.environ.get("GRADER_HIDE", "").split(":") if p and Path(p).is_dir()]
+    return hide
+
+
+def _message(case: Case, run: CaseRun, public: bool, missing: list[str]) -> str:
+    text = run.message
+    if run.where:
+        text += f"\n  (at {run.where})"
+    if missing and ("ModuleNotFoundError" in text or "ImportError" in text):
+        text += f"\n  Not found in your submission: {', '.join(missing)}."
+    return text
+
+
+def _score(
+    case: Case, run: CaseRun, expected: dict[str, np.ndarray], secret: dict[str, np.ndarray], public: bool
+) -> tuple[float, str]:
+    assert run.outputs is not None
+    if case.score is not None:
+        try:
+            frac, msg = case.score(run.outputs, expected, secret)
+            frac = float(frac)
+        except Exception as exc:
+            return 0.0, f"could not score the outputs: {type(exc).__name__}: {exc}"
+        return (min(max(frac, 0.0), 1.0) if np.isfinite(frac) else 0.0), msg
+    problems = compare_outputs(run.outputs, expected, case.atol, case.rtol, reveal=public)
+    if problems:
+        return 0.0, "\n".join(problems[:8])
+    return 1.0, ""
+
+
+def grade(
+    manifest: Manifest,
+    submission: Path | None,
+    student_files: dict[str, bytes] | None = None,
+    oracle_dir: Path | None = None,
+    isolate: bool | None = None,
+) -> Graded:
+    """Grade a zip or folder ``submission`` (or ready ``student_files``); never raises."""
+    start = time.monotonic()
+    try:
+        return _grade(manifest, submission, student_files, oracle_dir, isolate, start)
+    except SubmissionError as exc:
+        doc = gradescope.failure(str(exc), time.monotonic() - start)
+    except Exception as exc:
+        detail = "".join(traceback.format_exception_only(exc)).strip()
+        print(traceback.format_exc(), file=sys.stderr)
+        doc = gradescope.failure(
+            f"internal error of the grader ({detail}); please tell the course staff", time.monotonic() - start
+        )
+    return Graded(doc, 0.0, manifest.total_points)
+
+
+def _grade(
+    manifest: Manifest,
+    submission: Path | None,
+    student_files: dict[str, bytes] | None,
+    oracle_dir: Path | None,
+    isolate: bool | None,
+    start: float,
+) -> Graded:
+    oracle_dir = oracle_dir or oracle.locate(manifest)
+    cases = oracle.load_cases(manifest)
+    with Sandbox(manifest.limits, isolate=isolate) as sb:
+        sb.hide = hidden_paths(manifest, oracle_dir) if sb.isolate else []
+        probe(sb, sys.executable)
+        work = sb.make_workdir()
+        try:
+            if student_files is not None:
+                sub = Submission(
+                    files=dict(student_files), missing=[f for f in manifest.files if f not in student_files]
+                )
+            else:
+                assert submission is not None
+                scratch = work / "submission"
+                scratch.mkdir(mode=0o700)
+                sub = collect(manifest, Path(submission), scratch)
+                shutil.rmtree(scratch, ignore_errors=True)
+            code = work / "code"
+            code.mkdir()
+            rels = prepare_code(
+                code, manifest.root / manifest.package, sub.files, manifest.files, [p for p, _ in manifest.case_files()]
+            )
+            inputs = work / "inputs"
+            inputs.mkdir()
+            for case, _ in cases:
+                shutil.copyfile(oracle_dir / f"{case.name}.in.npz", inputs / f"{case.name}.npz")
+            os.chmod(inputs, 0o755)
+            for f in inputs.iterdir():
+                os.chmod(f, 0o644)
+            runs, procs = run_cases(
+                sb,
+                code,
+                inputs,
+                work,
+                rels,
+                [c.name for c, _ in cases],
+                {c.name: c.timeout_s or manifest.limits.case_time_limit_s for c, _ in cases},
+                manifest.limits.time_limit_s,
+                student_files=manifest.files,
+            )
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    tests: list[gradescope.TestResult] = []
+    for number, (case, public) in enumerate(cases, start=1):
+        run = runs[case.name]
+        if run.ok:
+            expected = oracle.load_arrays(oracle_dir / f"{case.name}.out.npz")
+            secret = oracle.load_arrays(oracle_dir / f"{case.name}.secret.npz")
+            frac, msg = _score(case, run, expected, secret, public)
+        else:
+            frac, msg = 0.0, _message(case, run, public, sub.missing)
+        status = "passed" if frac >= 1.0 else ("partly passed" if frac > 0 else "failed")
+        tests.append(
+            gradescope.TestResult(
+                name=case.title,
+                number=str(number),
+                score=case.points * frac,
+                max_score=case.points,
+                output=f"{status}{': ' + msg if msg else ''}" if msg or frac < 1.0 else "passed",
+                visibility="visible" if public else manifest.hidden_visibility,
+                tags=["public" if public else "hidden", case.name],
+            )
+        )
+    lines = [manifest.title]
+    if sub.missing:
+        lines.append("Missing from your submission (the tests that need them score 0): " + ", ".join(sub.missing))
+        lines.append(f"Expected files: {', '.join(manifest.files)} (anywhere in the zip).")
+    lines += sub.notes
+    printed = "".join(r.output for r in procs)
+    dropped = sum(r.output_dropped for r in procs)
+    if printed.strip():
+        lines.append(f"Your code printed {len(printed) + dropped} characters (harmless); the first ones:")
+        lines.append(printed[:1500])
+    sum(t.score for t in tests)
+    doc = gradescope.results(tests, "\n".join(lines), time.monotonic() - start)
+    return Graded(doc, doc["score"], sum(t.max_score for t in tests))

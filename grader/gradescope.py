@@ -1,0 +1,99 @@
+"""Gradescope's results format: build it, check it, write it atomically.
+
+Top level ``score``, ``execution_time``, ``output``, ``output_format``, ``visibility``,
+``stdout_visibility``, ``tests``; each test ``name``, ``number``, ``score``, ``max_score``,
+``status``, ``output``, ``tags``, ``visibility``. The schema lives beside this file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
+MAX_TEST_OUTPUT = 4000
+MAX_OUTPUT = 20000
+
+
+@dataclass
+class TestResult:
+    """One line of the Gradescope table."""
+
+    name: str
+    number: str
+    score: float
+    max_score: float
+    output: str
+    visibility: str = "visible"
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return "passed" if self.score >= self.max_score else "failed"
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["status"] = self.status
+        d["output"] = _clip(self.output, MAX_TEST_OUTPUT)
+        return d
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 40] + f"\n... ({len(text) - limit + 40} characters cut)"
+
+
+def _points(x: float) -> float:
+    x = float(x)
+    if not math.isfinite(x) or x < 0:
+        return 0.0
+    return round(x, 4)
+
+
+def results(tests: list[TestResult], output: str, execution_time: float) -> dict[str, Any]:
+    """The results.json document; the score is the sum of the tests' scores."""
+    body = [t.to_json() for t in tests]
+    for t in body:
+        t["score"] = min(_points(t["score"]), _points(t["max_score"]))
+        t["max_score"] = _points(t["max_score"])
+    return {
+        "score": round(sum(t["score"] for t in body), 4),
+        "execution_time": round(max(execution_time, 0.0), 3),
+        "output": _clip(output, MAX_OUTPUT),
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": body,
+    }
+
+
+def failure(message: str, execution_time: float = 0.0) -> dict[str, Any]:
+    """Results when grading could not run at all: score 0 and a visible notice."""
+    return {
+        "score": 0.0,
+        "execution_time": round(max(execution_time, 0.0), 3),
+        "output": _clip(f"The autograder could not grade this submission: {message}", MAX_OUTPUT),
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [],
+    }
+
+
+def write(path: Path, data: dict[str, Any]) -> None:
+    """Write results atomically: a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
+def validate(data: dict[str, Any]) -> None:
+    """Raise jsonschema.ValidationError when ``data`` is not valid Gradescope results."""
+    import jsonschema
+
+    jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()))

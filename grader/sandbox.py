@@ -1,0 +1,576 @@
+"""Run an untrusted command in a child process with limits, and end everything it started.
+
+As root (Gradescope, CI), the child:
+  - runs as a dedicated unprivileged user ``grader-sbN`` that nothing else runs as, one per
+    concurrent grading slot, so "every process of that user" is exactly what it started;
+  - gets a new network namespace (no network at all) and a private mount namespace in
+    which staff folders (the reference, the expected outputs) are covered by empty tmpfs;
+  - is placed in memory and pids cgroups (v1 or v2) that cap resident memory and process
+    count, with rlimits on CPU time, file size, processes and core dumps as a second layer;
+  - is ended with ``kill(-1, SIGKILL)`` issued as the sandbox user, which reaches processes
+    that escaped the process group with ``setsid``.
+Not as root (a student's laptop), it runs as the caller with rlimits, a process-group kill
+and a memory watchdog, and says once what it cannot do.
+
+Captured stdout and stderr are capped; the rest is counted and dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import os
+import pwd
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.manifest import Limits
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_REC = 0x4000
+MS_PRIVATE = 1 << 18
+PR_SET_NO_NEW_PRIVS = 38
+SLOTS = 16
+USER_PREFIX = "grader-sb"
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+STATE_DIR = Path(os.environ.get("GRADER_STATE_DIR", "/run/grader" if os.path.isdir("/run") else "/tmp/grader-state"))
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_warned: set[str] = set()
+
+
+class SandboxError(RuntimeError):
+    """The sandbox cannot be set up; the message says what is wrong and how to fix it."""
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def strict() -> bool:
+    """In strict mode (tests, CI) a missing isolation feature is an error, never a fallback."""
+    return os.environ.get("GRADER_STRICT", "") not in ("", "0")
+
+
+def warn_once(key: str, message: str) -> None:
+    """Print a note to stderr the first time, so a weaker sandbox is never silent."""
+    if key not in _warned:
+        _warned.add(key)
+        print(f"grader: note: {message}", file=sys.stderr)
+
+
+@dataclass
+class RunResult:
+    """How a sandboxed command ended."""
+
+    returncode: int | None
+    wall_s: float
+    output: str
+    output_dropped: int = 0
+    timed_out: bool = False
+    killed_reason: str = ""
+    memory_exceeded: bool = False
+    escaped: int = 0  # processes still alive after the kill (non-root only)
+
+    def describe(self) -> str:
+        """One line on how the child ended, for failure messages."""
+        if self.memory_exceeded:
+            return "the code used more memory than allowed and was killed"
+        if self.killed_reason:
+            return self.killed_reason
+        if self.timed_out:
+            return "the code ran past the time limit and was killed"
+        rc = self.returncode
+        if rc is None:
+            return "the child process did not finish"
+        if rc < 0:
+            try:
+                name = signal.Signals(-rc).name
+            except ValueError:
+                name = f"signal {-rc}"
+            extra = " (a file larger than allowed was written)" if -rc == signal.SIGXFSZ else ""
+            extra = " (CPU time limit)" if -rc in (signal.SIGXCPU,) else extra
+            return f"the child process was killed by {name}{extra}"
+        return f"the child process exited with status {rc}"
+
+
+# --------------------------------------------------------------------------- users, slots
+
+
+def _ensure_user(name: str) -> tuple[int, int]:
+    try:
+        pw = pwd.getpwnam(name)
+        return pw.pw_uid, pw.pw_gid
+    except KeyError:
+        pass
+    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
+    if not os.path.exists(useradd):
+        raise SandboxError(f"cannot create the sandbox user {name}: useradd not found")
+    proc = subprocess.run(
+        [
+            useradd,
+            "--system",
+            "--no-create-home",
+            "--home-dir",
+            "/nonexistent",
+            "--shell",
+            "/usr/sbin/nologin",
+            "--user-group",
+            name,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode not in (0, 9):  # 9: created meanwhile by a concurrent grading
+        raise SandboxError(f"cannot create the sandbox user {name}: {proc.stderr.strip()}")
+    pw = pwd.getpwnam(name)
+    return pw.pw_uid, pw.pw_gid
+
+
+class Slot:
+    """An exclusive grading slot (a sandbox user and cgroups of its own), held by flock."""
+
+    def __init__(self) -> None:
+        STATE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(STATE_DIR, 0o700)
+        for i in range(SLOTS):
+            fh = open(STATE_DIR / f"slot{i}.lock", "w")  # noqa: SIM115 - held until release()
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.close()
+                continue
+            self.index, self._fh = i, fh
+            self.user = f"{USER_PREFIX}{i}"
+            self.uid, self.gid = _ensure_user(self.user)
+            return
+        raise SandboxError(f"all {SLOTS} grading slots are busy")
+
+    def release(self) -> None:
+        self._fh.close()
+
+
+# --------------------------------------------------------------------------- cgroups
+
+
+class Cgroup:
+    """Memory and pids limits for one slot: cgroup v1 controllers or a v2 group, if writable."""
+
+    def __init__(self, name: str, memory_bytes: int, max_pids: int) -> None:
+        self.paths: list[Path] = []
+        self.memory: Path | None = None
+        self.v2 = False
+        self.limit = memory_bytes
+        mem_v1, pids_v1 = CGROUP_ROOT / "memory", CGROUP_ROOT / "pids"
+        try:
+            if (mem_v1 / "memory.limit_in_bytes").exists():
+                self.memory = self._make(mem_v1 / name)
+                for f in ("memory.memsw.limit_in_bytes",):  # unset before lowering the limit
+                    if (self.memory / f).exists():
+                        (self.memory / f).write_text("-1")
+                (self.memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
+                if (self.memory / "memory.memsw.limit_in_bytes").exists():
+                    (self.memory / "memory.memsw.limit_in_bytes").write_text(str(memory_bytes))
+                (self.memory / "memory.max_usage_in_bytes").write_text("0")
+                self._oom0 = self._oom_kills()
+                if (pids_v1 / "cgroup.procs").exists():
+                    pids = self._make(pids_v1 / name)
+                    (pids / "pids.max").write_text(str(max_pids))
+            elif (CGROUP_ROOT / "cgroup.controllers").exists():
+                group = self._make(CGROUP_ROOT / name)
+                self.v2, self.memory = True, group
+                (group / "memory.max").write_text(str(memory_bytes))
+                (group / "memory.swap.max").write_text("0") if (group / "memory.swap.max").exists() else None
+                (group / "pids.max").write_text(str(max_pids))
+                self._oom0 = self._oom_kills()
+        except OSError as exc:
+            self.paths, self.memory = [], None
+            self.error = str(exc)
+        else:
+            self.error = "" if self.memory else "no cgroup memory controller found"
+
+    def _make(self, path: Path) -> Path:
+        path.mkdir(exist_ok=True)
+        self.paths.append(path)
+        return path
+
+    @property
+    def ok(self) -> bool:
+        return self.memory is not None
+
+    def procs_files(self) -> list[str]:
+        return [str(p / "cgroup.procs") for p in self.paths]
+
+    def _oom_kills(self) -> int:
+        assert self.memory is not None
+        name = "memory.events" if self.v2 else "memory.oom_control"
+        try:
+            for line in (self.memory / name).read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    return int(value)
+        except OSError:
+            pass
+        return 0
+
+    def memory_exceeded(self) -> bool:
+        if self.memory is None:
+            return False
+        if self._oom_kills() > self._oom0:
+            return True
+        if not self.v2:
+            try:
+                peak = int((self.memory / "memory.max_usage_in_bytes").read_text())
+                failcnt = int((self.memory / "memory.failcnt").read_text())
+                return failcnt > 0 and peak >= self.limit * 0.98
+            except (OSError, ValueError):
+                return False
+        return False
+
+    def pids(self) -> list[int]:
+        out: set[int] = set()
+        for f in self.procs_files():
+            with contextlib.suppress(OSError, ValueError):
+                out.update(int(x) for x in Path(f).read_text().split())
+        return sorted(out)
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _proc_table() -> list[tuple[int, int, int, int]]:
+    """(pid, real uid, session id, resident bytes) of every process we can see."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    rows = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            fields_ = stat[stat.rindex(")") + 2 :].split()
+            sid, rss = int(fields_[3]), int(fields_[21]) * page
+            uid = os.stat(f"/proc/{entry}").st_uid
+        except (OSError, ValueError, IndexError):
+            continue
+        rows.append((int(entry), uid, sid, rss))
+    return rows
+
+
+def _kill_uid(uid: int) -> int:
+    """SIGKILL every process of ``uid`` (kill(-1) as that user); returns how many remain."""
+    for _ in range(50):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - in the forked helper
+            try:
+                os.setgroups([])
+                os.setresuid(uid, uid, uid)
+                os.kill(-1, signal.SIGKILL)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        left = [p for p, u, _, _ in _proc_table() if u == uid]
+        if not left:
+            return 0
+        time.sleep(0.02)
+    return len(left)
+
+
+# --------------------------------------------------------------------------- the sandbox
+
+
+@dataclass
+class Sandbox:
+    """Runs commands under ``limits``; one instance per grading (it holds a slot when root).
+
+    Args:
+        limits: the manifest's limits.
+        hide: folders to cover with empty tmpfs inside the child's mount namespace (root).
+        isolate: run as the sandbox user in namespaces; default: when root.
+    """
+
+    limits: Limits
+    hide: Sequence[Path] = ()
+    isolate: bool | None = None
+    trusted: bool = False
+    slot: Slot | None = field(default=None, init=False)
+    cgroup: Cgroup | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.namespaces = False
+        if self.isolate is None:
+            self.isolate = is_root() and not self.trusted
+        if self.isolate and not is_root():
+            raise SandboxError("isolation needs root")
+        if self.isolate:
+            self.slot = Slot()
+            self.cgroup = Cgroup(f"grader-{self.slot.user}", self.limits.memory_mb * 2**20, self.limits.max_processes)
+            if not self.cgroup.ok:
+                if strict():
+                    raise SandboxError(f"cgroup limits unavailable as root: {self.cgroup.error}")
+                warn_once("cgroup", f"no cgroup limits ({self.cgroup.error}); using a memory watchdog")
+            self.namespaces = namespaces_available()
+            if not self.namespaces:
+                if strict():
+                    raise SandboxError("network and mount namespaces are unavailable as root")
+                warn_once(
+                    "netns",
+                    "cannot create network and mount namespaces here (no CAP_SYS_ADMIN?): student code keeps "
+                    "network access; staff folders are protected by permissions only",
+                )
+        elif not self.trusted:
+            warn_once(
+                "noroot",
+                "not running as root, so student code runs as you, with network access and no "
+                "process-count limit (Gradescope runs the full sandbox)",
+            )
+
+    def close(self) -> None:
+        if self.slot is not None:
+            _kill_uid(self.slot.uid)
+            self.slot.release()
+            self.slot = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- files the child may use
+
+    def make_workdir(self) -> Path:
+        """A fresh folder for one run: root-owned, traversable but not listable by others."""
+        base = Path(tempfile.mkdtemp(prefix="grader-job-"))
+        if self.isolate:
+            os.chmod(base, 0o711)
+        return base
+
+    def give(self, path: Path) -> None:
+        """Make ``path`` (a folder) writable by the child, and only by it."""
+        if self.slot is not None:
+            os.chown(path, self.slot.uid, self.slot.gid)
+        os.chmod(path, 0o700)
+
+    def env(self, workdir: Path) -> dict[str, str]:
+        home = workdir / "home"
+        home.mkdir(exist_ok=True)
+        (home / "tmp").mkdir(exist_ok=True)
+        self.give(home)
+        if self.slot is not None:
+            os.chown(home / "tmp", self.slot.uid, self.slot.gid)
+        n = str(self.limits.threads)
+        user = self.slot.user if self.slot else os.environ.get("USER", "student")
+        return {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(home),
+            "TMPDIR": str(home / "tmp"),
+            "USER": user,
+            "LOGNAME": user,
+            "LANG": "C.UTF-8",
+            "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": str(home / "tmp"),
+            "OMP_NUM_THREADS": n,
+            "OPENBLAS_NUM_THREADS": n,
+            "MKL_NUM_THREADS": n,
+            "NUMEXPR_NUM_THREADS": n,
+            "VECLIB_MAXIMUM_THREADS": n,
+        }
+
+    # -- running
+
+    def _preexec(self) -> Callable[[], None]:
+        limits = self.limits
+        slot, cgroup = self.slot, self.cgroup
+        hide = [os.fsencode(str(p)) for p in self.hide if Path(p).is_dir()]
+        namespaces = self.namespaces
+        procs = [os.fsencode(f) for f in (cgroup.procs_files() if cgroup else [])]
+        cpu = int(limits.time_limit_s * max(1, limits.threads) + 5)
+        fsize = limits.max_file_mb * 2**20
+
+        def fail(what: str) -> None:
+            err = ctypes.get_errno()
+            os.write(2, f"grader sandbox: {what} failed: {os.strerror(err)}\n".encode())
+            os._exit(121)
+
+        def preexec() -> None:  # runs in the forked child, before exec
+            if slot is not None:
+                pid = str(os.getpid()).encode()
+                for f in procs:
+                    fd = os.open(f, os.O_WRONLY)
+                    os.write(fd, pid)
+                    os.close(fd)
+                if namespaces:
+                    if _libc.unshare(CLONE_NEWNET | CLONE_NEWNS) != 0:
+                        fail("unshare(network, mount)")
+                    if _libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+                        fail("making mounts private")
+                    for path in hide:
+                        flags = MS_RDONLY | MS_NOSUID | MS_NODEV
+                        if _libc.mount(b"tmpfs", path, b"tmpfs", flags, b"size=4k,mode=000") != 0:
+                            fail(f"hiding {os.fsdecode(path)}")
+                resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            if slot is not None:
+                os.setgroups([])
+                os.setresgid(slot.gid, slot.gid, slot.gid)
+                os.setresuid(slot.uid, slot.uid, slot.uid)
+                _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+        return preexec
+
+    def run(
+        self,
+        argv: Sequence[str],
+        cwd: Path,
+        env: dict[str, str],
+        wall_limit_s: float,
+        poll: Callable[[], str | None] | None = None,
+    ) -> RunResult:
+        """Run ``argv`` and wait; ``poll()`` is called often and may return a reason to kill."""
+        cap = self.limits.max_output_kb * 1024
+        start = time.monotonic()
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=self._preexec(),
+            close_fds=True,
+        )
+        kept = bytearray()
+        dropped = [0]
+
+        def reader() -> None:
+            assert proc.stdout is not None
+            fd = proc.stdout.fileno()
+            while True:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                room = cap - len(kept)
+                kept.extend(chunk[: max(room, 0)])
+                dropped[0] += max(len(chunk) - max(room, 0), 0)
+
+        thread = threading.Thread(target=reader, daemon=True)
+        thread.start()
+        result = RunResult(returncode=None, wall_s=0.0, output="")
+        memory_limit = self.limits.memory_mb * 2**20
+        use_watchdog = not (self.cgroup and self.cgroup.ok)
+        last_watch = 0.0
+        while True:
+            try:
+                proc.wait(timeout=0.02)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.monotonic()
+            if now - start > wall_limit_s:
+                result.timed_out = True
+                break
+            if poll is not None:
+                reason = poll()
+                if reason:
+                    result.killed_reason = reason
+                    break
+            if use_watchdog and now - last_watch > 0.1:
+                last_watch = now
+                if self._resident(proc.pid) > memory_limit:
+                    result.memory_exceeded = True
+                    break
+        self._end(proc)
+        result.returncode = proc.returncode
+        result.wall_s = time.monotonic() - start
+        if self.cgroup is not None and self.cgroup.memory_exceeded():
+            result.memory_exceeded = True
+        thread.join(timeout=2.0)
+        result.output = kept.decode("utf-8", errors="replace")
+        result.output_dropped = dropped[0]
+        if not self.isolate:
+            result.escaped = sum(1 for _, _, sid, _ in _proc_table() if sid == proc.pid)
+        return result
+
+    def _resident(self, sid: int) -> int:
+        uid = self.slot.uid if self.slot else None
+        return sum(rss for _, u, s, rss in _proc_table() if (u == uid if uid is not None else s == sid))
+
+    def _end(self, proc: subprocess.Popen[bytes]) -> None:
+        """Kill the child and everything it started, then reap it."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        if self.slot is not None:
+            left = _kill_uid(self.slot.uid)
+            if left:
+                raise SandboxError(f"{left} processes of {self.slot.user} survived the kill")
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILLed processes exit
+            proc.kill()
+            proc.wait()
+
+
+_ns_ok: bool | None = None
+
+
+def namespaces_available() -> bool:
+    """Whether this process may create network and mount namespaces (tried in a fork)."""
+    global _ns_ok
+    if _ns_ok is None:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - in the forked probe
+            os._exit(0 if _libc.unshare(CLONE_NEWNET | CLONE_NEWNS) == 0 else 1)
+        _, status = os.waitpid(pid, 0)
+        _ns_ok = os.waitstatus_to_exitcode(status) == 0
+    return _ns_ok
+
+
+def probe(sandbox: Sandbox, python: str) -> None:
+    """Fail early, with a clear message, when the child cannot start the interpreter."""
+    key = (python, sandbox.isolate)
+    if key in _probed:
+        return
+    work = sandbox.make_workdir()
+    try:
+        res = sandbox.run(
+            [python, "-P", "-s", "-B", "-c", "import numpy, sys; print('ok', sys.version_info[:2])"],
+            cwd=work,
+            env=sandbox.env(work),
+            wall_limit_s=60,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if res.returncode != 0 or "ok" not in res.output:
+        who = f"the sandbox user {sandbox.slot.user}" if sandbox.slot else "the child"
+        raise SandboxError(
+            f"{who} cannot run {python} with numpy ({res.describe()}): {res.output.strip()[-600:]}\n"
+            "Fix: make the virtual environment from a Python every user can read, e.g. "
+            "`/usr/bin/python3 -m venv .venv` in a folder outside /root (see the README)."
+        )
+    _probed.add(key)
+
+
+_probed: set[tuple[str, bool | None]] = set()
