@@ -5,8 +5,10 @@ Layout of the zip::
     setup.sh            run once as root when the image is built: Python 3.11 + pinned packages
     run_autograder      run as root for each submission: grades $AUTOGRADER_ROOT/submission
     requirements.txt
-    source/grader/      the grading engine
-    source/<assignment>/  the handout (stubs), hidden cases in grading/, expected/ (oracle)
+    grader/             the grading engine
+    <assignment>/       the handout (stubs), hidden cases in grading/, expected/ (oracle)
+
+Gradescope unzips it into /autograder/source and copies run_autograder to /autograder.
 
 The zip holds no solution text: the oracle's expected outputs replace the reference. Entries
 have fixed timestamps and a fixed order, so the same sources give the same bytes.
@@ -44,7 +46,7 @@ def stage(manifest: Manifest, dest: Path) -> Path:
     """Lay out the autograder's files in ``dest`` (what the zip holds)."""
     oracle_dir = oracle.cached(manifest)
     dest.mkdir(parents=True, exist_ok=True)
-    source = dest / "source"
+    source = dest
     assignment = source / manifest.name
     copy_stubbed(manifest.root, assignment)
     if manifest.hidden_cases and (manifest.root / manifest.hidden_cases).exists():

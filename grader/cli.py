@@ -134,6 +134,12 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from grader.demo import demo
+
+    return demo(_assignment(args.assignment), Path(args.out))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -154,13 +160,17 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("check", help="reference full, stubs zero, mutants caught")
     s.add_argument("assignment")
     s.add_argument("--workers", type=int, default=None)
-    s.add_argument("--limit", type=int, default=None, help="grade at most this many mutants (evenly spread)")
+    s.add_argument("--mutants", dest="limit", type=int, default=None, help="grade at most N mutants (evenly spread)")
     s.set_defaults(func=cmd_check)
     s = sub.add_parser("batch", help="grade a folder of submissions to a CSV")
     s.add_argument("assignment")
     s.add_argument("submissions")
     s.add_argument("--csv", required=True)
     s.set_defaults(func=cmd_batch)
+    s = sub.add_parser("demo", help="handout, autograder zip, and the zip run on the reference and the stubs")
+    s.add_argument("assignment")
+    s.add_argument("--out", default="build/demo")
+    s.set_defaults(func=cmd_demo)
     s = sub.add_parser("submit", help="validate the student's files and write the zip to upload")
     s.add_argument("assignment")
     s.add_argument("--out", default="submission.zip")

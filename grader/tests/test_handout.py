@@ -1,0 +1,123 @@
+"""The handout and the autograder zip are build products, and are tested as such."""
+
+import hashlib
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader import gradescope
+from grader.autograder import build as build_autograder
+from grader.check import reference_files, stub_files
+from grader.demo import run_zip
+from grader.handout import release
+from grader.manifest import load_manifest
+from grader.markers import solution_lines
+
+TOY = Path(__file__).resolve().parent / "fixtures" / "toy"
+
+
+def tree_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            h.update(p.relative_to(root).as_posix().encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+def run_pytest(folder: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def handout(tmp_path_factory):
+    return release(TOY, tmp_path_factory.mktemp("h") / "toy")
+
+
+def test_handout_has_no_solution_line_and_no_hidden_material(handout):
+    """Is every solution line, grading/ and every hidden case's expected value kept out?"""
+    manifest = load_manifest(TOY)
+    text = "\n".join(p.read_text(errors="replace") for p in handout.rglob("*") if p.is_file() and p.suffix != ".npz")
+    for rel in manifest.files:
+        for _, line in solution_lines((TOY / rel).read_text().splitlines(), rel):
+            assert line.strip() not in text, line
+    assert not (handout / "grading").exists()
+    names = {p.name.split(".")[0] for p in (handout / "tests" / "expected").iterdir()}
+    assert names == {"add_small"}
+    assert (handout / "grader" / "public.py").exists() and not (handout / "grader" / "tests").exists()
+
+
+def test_handout_public_tests_fail_on_stubs_with_not_implemented(handout):
+    """Do the handout's public tests fail with 'not implemented yet', not an import error?"""
+    proc = run_pytest(handout)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "not implemented yet" in proc.stdout
+    assert "ImportError" not in proc.stdout and "ModuleNotFoundError" not in proc.stdout
+
+
+def test_handout_public_tests_pass_with_the_reference(handout, tmp_path):
+    """With the reference's code filled in, do the same public tests pass?"""
+    import shutil
+
+    work = tmp_path / "filled"
+    shutil.copytree(handout, work)
+    for rel, data in reference_files(load_manifest(TOY)).items():
+        (work / rel).write_bytes(data)
+    proc = run_pytest(work)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_release_is_deterministic(handout, tmp_path):
+    """Does building the handout twice give the same bytes?"""
+    again = release(TOY, tmp_path / "again")
+    assert tree_digest(again) == tree_digest(handout)
+
+
+def test_autograder_zip_is_deterministic_and_holds_no_solution(tmp_path):
+    """Are two builds byte-identical, with hidden cases and expected outputs but no solution text?"""
+    a = build_autograder(TOY, tmp_path / "a.zip")
+    b = build_autograder(TOY, tmp_path / "b.zip")
+    assert a.read_bytes() == b.read_bytes()
+    with zipfile.ZipFile(a) as zf:
+        names = set(zf.namelist())
+        assert {
+            "setup.sh",
+            "run_autograder",
+            "requirements.txt",
+            "grader/grade.py",
+            "toy/grading/cases.py",
+            "toy/expected/oracle.json",
+            "toy/expected/scale_values.out.npz",
+        } <= names
+        ops = zf.read("toy/toy_pkg/ops.py").decode()
+    assert "return a + b" not in ops and "not implemented yet" in ops
+
+
+def test_autograder_zip_grades_like_gradescope(tmp_path):
+    """Run as Gradescope does (AUTOGRADER_ROOT), does the zip give the reference full marks and stubs zero?"""
+    manifest = load_manifest(TOY)
+    zip_path = build_autograder(TOY, tmp_path / "ag.zip")
+    ref = run_zip(zip_path, reference_files(manifest), tmp_path / "ref.json")
+    stubs = run_zip(zip_path, stub_files(manifest), tmp_path / "stubs.json")
+    gradescope.validate(ref)
+    gradescope.validate(stubs)
+    assert ref["score"] == 6 and stubs["score"] == 0
+    assert all(t["output"] for t in stubs["tests"])
+
+
+def test_setup_script_is_valid_bash(tmp_path):
+    """Does setup.sh at least parse (it installs system-wide, so it runs only on Gradescope)?"""
+    with zipfile.ZipFile(build_autograder(TOY, tmp_path / "ag.zip")) as zf:
+        (tmp_path / "setup.sh").write_bytes(zf.read("setup.sh"))
+    assert subprocess.run(["bash", "-n", str(tmp_path / "setup.sh")]).returncode == 0
