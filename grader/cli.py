@@ -140,6 +140,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo(_assignment(args.assignment), Path(args.out))
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from grader.bench import bench
+
+    return bench(_assignment(args.assignment), repeat=args.repeat)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -171,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("assignment")
     s.add_argument("--out", default="build/demo")
     s.set_defaults(func=cmd_demo)
+    s = sub.add_parser("bench", help="time grading in-process, in a child, and in the full sandbox")
+    s.add_argument("assignment")
+    s.add_argument("--repeat", type=int, default=3)
+    s.set_defaults(func=cmd_bench)
     s = sub.add_parser("submit", help="validate the student's files and write the zip to upload")
     s.add_argument("assignment")
     s.add_argument("--out", default="submission.zip")

@@ -20,7 +20,7 @@ from grader.manifest import Manifest
 
 def run_zip(zip_path: Path, files: dict[str, bytes], results: Path, log: Path | None = None) -> dict:
     """Unpack the autograder zip in a fresh AUTOGRADER_ROOT, grade ``files``, return results."""
-    import json  # noqa: PLC0415
+    import json
 
     with tempfile.TemporaryDirectory(prefix="grader-gradescope-") as tmp:
         root = Path(tmp)
@@ -37,8 +37,14 @@ def run_zip(zip_path: Path, files: dict[str, bytes], results: Path, log: Path | 
         env = dict(os.environ, AUTOGRADER_ROOT=str(root))
         env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
         with open(log or os.devnull, "w") as fh:
-            subprocess.run(["bash", str(root / "run_autograder")], env=env, check=False, timeout=3600,
-                           stdout=fh, stderr=subprocess.STDOUT)
+            subprocess.run(
+                ["bash", str(root / "run_autograder")],
+                env=env,
+                check=False,
+                timeout=3600,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+            )
         data = json.loads((root / "results" / "results.json").read_text())
         shutil.copyfile(root / "results" / "results.json", results)
         return data
