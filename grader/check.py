@@ -62,7 +62,7 @@ def _grade_mutant(root: str, oracle_dir: str, ref: dict[str, bytes], mutant: Mut
     manifest = load_manifest(root)
     files = dict(ref)
     files[mutant.file] = mutant.source.encode()
-    return grade(manifest, None, student_files=files, oracle_dir=Path(oracle_dir)).score
+    return grade(manifest, None, student_files=files, oracle_dir=Path(oracle_dir), fail_fast=True).score
 
 
 def all_mutants(manifest: Manifest) -> list[Mutant]:

@@ -82,11 +82,16 @@ def grade(
     student_files: dict[str, bytes] | None = None,
     oracle_dir: Path | None = None,
     isolate: bool | None = None,
+    fail_fast: bool = False,
 ) -> Graded:
-    """Grade a zip or folder ``submission`` (or ready ``student_files``); never raises."""
+    """Grade a zip or folder ``submission`` (or ready ``student_files``); never raises.
+
+    With ``fail_fast`` grading stops at the first case that loses points (for ``check``,
+    which only needs to know whether a mutant is caught).
+    """
     start = time.monotonic()
     try:
-        return _grade(manifest, submission, student_files, oracle_dir, isolate, start)
+        return _grade(manifest, submission, student_files, oracle_dir, isolate, start, fail_fast)
     except SubmissionError as exc:
         doc = gradescope.failure(str(exc), time.monotonic() - start)
     except Exception as exc:
@@ -105,9 +110,20 @@ def _grade(
     oracle_dir: Path | None,
     isolate: bool | None,
     start: float,
+    fail_fast: bool = False,
 ) -> Graded:
     oracle_dir = oracle_dir or oracle.locate(manifest)
     cases = oracle.load_cases(manifest)
+    by_name = {c.name: (c, pub) for c, pub in cases}
+
+    def stop(name: str, run: CaseRun) -> bool:
+        if not run.ok:
+            return True
+        case, public = by_name[name]
+        expected = oracle.load_arrays(oracle_dir / f"{name}.out.npz")
+        secret = oracle.load_arrays(oracle_dir / f"{name}.secret.npz")
+        return _score(case, run, expected, secret, public)[0] < 1.0
+
     with Sandbox(manifest.limits, isolate=isolate) as sb:
         sb.hide = hidden_paths(manifest, oracle_dir) if sb.isolate else []
         probe(sb, sys.executable)
@@ -145,6 +161,7 @@ def _grade(
                 {c.name: c.timeout_s or manifest.limits.case_time_limit_s for c, _ in cases},
                 manifest.limits.time_limit_s,
                 student_files=manifest.files,
+                stop=stop if fail_fast else None,
             )
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -15,6 +15,7 @@ import shutil
 import stat
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ GRADER_DIR = Path(__file__).resolve().parent
 CHILD_RUNTIME = ("__init__.py", "cases.py", "gradcheck.py", "child.py")
 MAX_OUTPUT_FILE = 64 * 2**20
 MAX_STATUS_FILE = 64 * 1024
+STOPPED = "stopped at the first failure"
 
 
 @dataclass
@@ -158,8 +160,13 @@ def run_cases(
     mode: str = "grade",
     student_files: tuple[str, ...] = (),
     python: str | None = None,
+    stop: Callable[[str, CaseRun], bool] | None = None,
 ) -> tuple[dict[str, CaseRun], list[RunResult]]:
-    """Run ``names`` in as few children as possible; every name gets a CaseRun."""
+    """Run ``names`` in as few children as possible; every name gets a CaseRun.
+
+    ``stop(name, run)`` is called as each case finishes; when it returns True the child is
+    killed and the remaining cases are marked not run (``check`` uses it to fail fast).
+    """
     python = python or sys.executable
     owner = sandbox.slot.uid if sandbox.slot else None
     deadline = time.monotonic() + total_limit_s
@@ -192,8 +199,16 @@ def run_cases(
         os.chmod(job_path, 0o644)
         progress = _Progress(out_dir / "progress", owner)
 
-        def poll(progress: _Progress = progress) -> str | None:
+        seen: set[str] = set()
+
+        def poll(progress: _Progress = progress, out_dir: Path = out_dir, seen: set[str] = seen) -> str | None:
             progress.update()
+            if stop is not None:
+                for name in progress.done - seen:
+                    seen.add(name)
+                    raw = _read_untrusted(out_dir / f"{name}.json", MAX_STATUS_FILE, owner)
+                    if raw is not None and stop(name, _case_result(name, raw, out_dir, owner)):
+                        return STOPPED
             cur = progress.current
             if cur is not None and time.monotonic() - progress.since > timeouts.get(cur, 60.0):
                 return f"ran past its time limit of {timeouts.get(cur, 60.0):g} s and was stopped"
@@ -215,6 +230,10 @@ def run_cases(
             results[name] = _case_result(name, raw, out_dir, owner)
         unfinished = [n for n in remaining if n not in results]
         if not unfinished:
+            break
+        if res.killed_reason == STOPPED:
+            for name in unfinished:
+                results[name] = CaseRun(False, "not run: grading stopped at the first failure")
             break
         started = [n for n in progress.started if n in unfinished]
         culprit = started[-1] if started else unfinished[0]

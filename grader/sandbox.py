@@ -335,8 +335,9 @@ class Sandbox:
         elif not self.trusted:
             warn_once(
                 "noroot",
-                "not running as root, so student code runs as you, with network access and no "
-                "process-count limit (Gradescope runs the full sandbox)",
+                ("sandbox isolation is turned off" if is_root() else "not running as root")
+                + ", so student code runs as you, with network access and no process-count limit "
+                "(Gradescope runs the full sandbox)",
             )
 
     def close(self) -> None:
