@@ -37,17 +37,19 @@ class Graded:
 
 
 def hidden_paths(manifest: Manifest, oracle_dir: Path) -> list[Path]:
-    """Folders the child must not see: staff folders beside the assignment, the oracle."""
+    """Folders the child must not see: staff folders beside the assignment and beside the
+    grader package (the course repository: other assignments, .git), the oracle."""
     keep = {Path(sys.prefix).resolve(), Path(sys.executable).resolve().parent}
-    base = manifest.root.parent
     hide: list[Path] = []
-    for child in sorted(base.iterdir()):
-        if child.is_dir() and not child.is_symlink() and not any(k == child or child in k.parents for k in keep):
-            hide.append(child)
-    if not any(h == oracle_dir or h in oracle_dir.parents for h in hide):
-        hide.append(oracle_dir)
-    hide += [Path(p) for p in os.environ.get("GRADER_HIDE", "").split(":") if p and Path(p).is_dir()]
-    return hide
+    for base in sorted({manifest.root.parent, Path(__file__).resolve().parent.parent}):
+        for child in sorted(base.iterdir()):
+            near = any(k == child or child in k.parents or k in child.parents for k in keep)  # grader in site-packages
+            if child.is_dir() and not child.is_symlink() and not near:
+                hide.append(child)
+    hide.append(oracle_dir.resolve())
+    hide += [Path(p).resolve() for p in os.environ.get("GRADER_HIDE", "").split(":") if p and Path(p).is_dir()]
+    # A folder inside one already covered cannot be mounted over: it is gone from the child's view.
+    return [h for h in sorted(set(hide)) if not any(o in h.parents for o in hide)]
 
 
 def _message(case: Case, run: CaseRun, public: bool, missing: list[str]) -> str:

@@ -184,6 +184,9 @@ def run_cases(
         out_dir = workdir / f"out{attempt}"
         out_dir.mkdir()
         sandbox.give(out_dir)
+        # A previous child may have taken the permissions off its home (the cwd of the next);
+        # the folder itself cannot have been swapped: its parent belongs to root.
+        os.chmod(env["HOME"], 0o700)
         job = {
             "code_dir": str(code_dir),
             "out_dir": str(out_dir),

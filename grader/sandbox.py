@@ -25,6 +25,7 @@ import pwd
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,7 @@ from grader.manifest import Limits
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
+CLONE_NEWIPC = 0x08000000  # System V IPC and POSIX queues outlive a process: keep them per child
 MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4
@@ -229,18 +231,21 @@ class Cgroup:
         return 0
 
     def memory_exceeded(self) -> bool:
+        """Whether the limit was hit since the previous call (each run asks once, at its end)."""
         if self.memory is None:
             return False
-        if self._oom_kills() > self._oom0:
-            return True
+        kills = self._oom_kills()
+        hit, self._oom0 = kills > self._oom0, kills  # so a later run is not blamed for this one
         if not self.v2:
             try:
                 peak = int((self.memory / "memory.max_usage_in_bytes").read_text())
                 failcnt = int((self.memory / "memory.failcnt").read_text())
-                return failcnt > 0 and peak >= self.limit * 0.98
+                hit = hit or (failcnt > 0 and peak >= self.limit * 0.98)
+                for name in ("memory.failcnt", "memory.max_usage_in_bytes"):
+                    (self.memory / name).write_text("0")
             except (OSError, ValueError):
-                return False
-        return False
+                pass
+        return hit
 
     def pids(self) -> list[int]:
         out: set[int] = set()
@@ -263,6 +268,8 @@ def _proc_table() -> list[tuple[int, int, int, int]]:
         try:
             stat = Path(f"/proc/{entry}/stat").read_text()
             fields_ = stat[stat.rindex(")") + 2 :].split()
+            if fields_[0] in ("Z", "X"):  # already dead, waiting to be reaped: no signal can reach it
+                continue
             sid, rss = int(fields_[3]), int(fields_[21]) * page
             uid = os.stat(f"/proc/{entry}").st_uid
         except (OSError, ValueError, IndexError):
@@ -288,6 +295,34 @@ def _kill_uid(uid: int) -> int:
             return 0
         time.sleep(0.02)
     return len(left)
+
+
+SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")  # writable by every user
+
+
+def _remove_files_of(uid: int) -> None:
+    """Delete what ``uid`` left in the shared world-writable folders (its processes are dead).
+
+    Otherwise a later grading in the same slot, or any other, could read a stash that an
+    earlier submission left there (``batch`` grades one submission after another).
+    """
+    todo = [Path(f) for f in SHARED_FOLDERS]
+    while todo:
+        folder = todo.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                st = entry.stat(follow_symlinks=False)
+                if st.st_uid == uid:
+                    if stat.S_ISDIR(st.st_mode):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
+                        os.unlink(entry.path)
+                elif stat.S_ISDIR(st.st_mode) and st.st_mode & 0o002:  # another folder it could write in
+                    todo.append(Path(entry.path))
 
 
 # --------------------------------------------------------------------------- the sandbox
@@ -343,6 +378,7 @@ class Sandbox:
     def close(self) -> None:
         if self.slot is not None:
             _kill_uid(self.slot.uid)
+            _remove_files_of(self.slot.uid)
             self.slot.release()
             self.slot = None
 
@@ -355,9 +391,16 @@ class Sandbox:
     # -- files the child may use
 
     def make_workdir(self) -> Path:
-        """A fresh folder for one run: root-owned, traversable but not listable by others."""
+        """A fresh folder for one run: root-owned, traversable by this slot's user only.
+
+        Not by other users: the path shows in /proc/PID/cmdline, and a grading running at the
+        same time (another slot) must not read this one's code.
+        """
         base = Path(tempfile.mkdtemp(prefix="grader-job-"))
-        if self.isolate:
+        if self.slot is not None:
+            os.chown(base, -1, self.slot.gid)
+            os.chmod(base, 0o710)
+        elif self.isolate:
             os.chmod(base, 0o711)
         return base
 
@@ -418,8 +461,8 @@ class Sandbox:
                     os.write(fd, pid)
                     os.close(fd)
                 if namespaces:
-                    if _libc.unshare(CLONE_NEWNET | CLONE_NEWNS) != 0:
-                        fail("unshare(network, mount)")
+                    if _libc.unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC) != 0:
+                        fail("unshare(network, mount, ipc)")
                     if _libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
                         fail("making mounts private")
                     for path in hide:
@@ -543,7 +586,7 @@ def namespaces_available() -> bool:
     if _ns_ok is None:
         pid = os.fork()
         if pid == 0:  # pragma: no cover - in the forked probe
-            os._exit(0 if _libc.unshare(CLONE_NEWNET | CLONE_NEWNS) == 0 else 1)
+            os._exit(0 if _libc.unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC) == 0 else 1)
         _, status = os.waitpid(pid, 0)
         _ns_ok = os.waitstatus_to_exitcode(status) == 0
     return _ns_ok
