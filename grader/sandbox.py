@@ -47,6 +47,7 @@ MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
 SLOTS = 16
+JOBS_DIR = Path(os.environ.get("GRADER_JOBS_DIR", "/run/grader-jobs"))
 USER_PREFIX = "grader-sb"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 STATE_DIR = Path(os.environ.get("GRADER_STATE_DIR", "/run/grader" if os.path.isdir("/run") else "/tmp/grader-state"))
@@ -396,7 +397,13 @@ class Sandbox:
         Not by other users: the path shows in /proc/PID/cmdline, and a grading running at the
         same time (another slot) must not read this one's code.
         """
-        base = Path(tempfile.mkdtemp(prefix="grader-job-"))
+        parent = None
+        if self.slot is not None and self.namespaces:
+            # Not under /tmp: the child gets a private tmpfs there, which would hide the job.
+            parent = JOBS_DIR
+            parent.mkdir(mode=0o711, parents=True, exist_ok=True)
+            os.chmod(parent, 0o711)
+        base = Path(tempfile.mkdtemp(prefix="grader-job-", dir=parent))
         if self.slot is not None:
             os.chown(base, -1, self.slot.gid)
             os.chmod(base, 0o710)
@@ -419,17 +426,20 @@ class Sandbox:
             os.chown(home / "tmp", self.slot.uid, self.slot.gid)
         n = str(self.limits.threads)
         user = self.slot.user if self.slot else os.environ.get("USER", "student")
+        self._home = home
+        # With namespaces, home and /tmp are private tmpfs mounts (see _preexec).
+        tmp = "/tmp" if self.slot is not None and self.namespaces else str(home / "tmp")
         return {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "HOME": str(home),
-            "TMPDIR": str(home / "tmp"),
+            "TMPDIR": tmp,
             "USER": user,
             "LOGNAME": user,
             "LANG": "C.UTF-8",
             "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1",
             "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": str(home / "tmp"),
+            "MPLCONFIGDIR": tmp,
             "OMP_NUM_THREADS": n,
             "OPENBLAS_NUM_THREADS": n,
             "MKL_NUM_THREADS": n,
@@ -444,6 +454,12 @@ class Sandbox:
         slot, cgroup = self.slot, self.cgroup
         hide = [os.fsencode(str(p)) for p in self.hide if Path(p).is_dir()]
         namespaces = self.namespaces
+        home = getattr(self, "_home", None)
+        scratch_mb = max(16, min(limits.memory_mb // 2, 1024))
+        private = [os.fsencode(f) for f in SHARED_FOLDERS if os.path.isdir(f)]
+        home_opts = b""
+        if slot is not None and home is not None:
+            home_opts = f"size={scratch_mb}m,mode=0700,uid={slot.uid},gid={slot.gid}".encode()
         procs = [os.fsencode(f) for f in (cgroup.procs_files() if cgroup else [])]
         cpu = int(limits.time_limit_s * max(1, limits.threads) + 5)
         fsize = limits.max_file_mb * 2**20
@@ -469,6 +485,19 @@ class Sandbox:
                         flags = MS_RDONLY | MS_NOSUID | MS_NODEV
                         if _libc.mount(b"tmpfs", path, b"tmpfs", flags, b"size=4k,mode=000") != 0:
                             fail(f"hiding {os.fsdecode(path)}")
+                    # Private scratch space: nothing written there outlives the child or reaches
+                    # another grading, and tmpfs pages count against the memory cgroup, so
+                    # scratch files cannot fill the disk.
+                    opts = f"size={scratch_mb}m,mode=1777".encode()
+                    for path in private:
+                        if _libc.mount(b"tmpfs", path, b"tmpfs", MS_NOSUID | MS_NODEV, opts) != 0:
+                            fail(f"a private {os.fsdecode(path)}")
+                    if (
+                        home_opts
+                        and _libc.mount(b"tmpfs", os.fsencode(str(home)), b"tmpfs", MS_NOSUID | MS_NODEV, home_opts)
+                        != 0
+                    ):
+                        fail("a private home")
                 resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))

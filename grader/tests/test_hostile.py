@@ -499,3 +499,23 @@ def test_reference_still_scores_full_after_the_corpus(grade_source, toy, leftove
     graded, seconds = timed_grade(grade_source, src)
     check(graded, seconds, leftover_processes, honest("add", "scale", "row_sums"))
     assert graded.score == graded.max_score == 6.0
+
+
+def test_the_hosts_temp_folders_are_invisible(grade_source, leftover_processes, tmp_path):
+    """Can the child read a world-readable file in the host's /tmp (an autograder zip someone built there)?"""
+    secret = Path(tempfile.mkdtemp(prefix="grader-host-", dir="/tmp")) / "oracle-copy.txt"
+    secret.write_text("the answers")
+    os.chmod(secret.parent, 0o755)
+    os.chmod(secret, 0o644)
+    try:
+        attack = hostile("add_only") + (
+            "\n\ntry:\n"
+            f"    print('LEAK', open({str(secret)!r}).read(), flush=True)\n"
+            "except OSError as exc:\n"
+            "    print('HIDDEN', type(exc).__name__, flush=True)\n"
+        )
+        graded, seconds = timed_grade(grade_source, attack)
+        doc = check(graded, seconds, leftover_processes, honest("add"))
+        assert "HIDDEN FileNotFoundError" in doc["output"] and "LEAK" not in doc["output"], doc["output"]
+    finally:
+        shutil.rmtree(secret.parent, ignore_errors=True)
