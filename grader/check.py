@@ -6,6 +6,7 @@ is what students get.
 
 from __future__ import annotations
 
+import ast
 import concurrent.futures as cf
 import multiprocessing as mp
 import os
@@ -100,8 +101,17 @@ def run_check(
     silent = [t["name"] for t in stubs.results["tests"] if not t["output"].strip() or t["output"] == "passed"]
     if silent:
         report.problems.append(f"stub failures without a reason: {silent}")
+    # Control: each file as the mutants are written (ast.unparse, no change) must score full,
+    # or every "caught" mutant below would only measure a broken harness.
+    for rel, data in ref.items():
+        control = Mutant(rel, 0, "no change (unparsed)", ast.unparse(ast.parse(data.decode())) + "\n")
+        got = _grade_mutant(str(manifest.root), str(oracle_dir), ref, control)
+        if got < reference.score:
+            report.problems.append(f"{rel} rewritten by ast.unparse scores {got:g}: the mutants cannot be trusted")
     mutants = all_mutants(manifest)
-    if limit is not None and len(mutants) > limit:
+    if limit is not None and limit <= 0:
+        mutants = []
+    elif limit is not None and len(mutants) > limit:
         step = len(mutants) / limit
         mutants = [mutants[int(i * step)] for i in range(limit)]
     workers = workers or max(1, min(4, os.cpu_count() or 1))

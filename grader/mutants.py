@@ -2,6 +2,8 @@
 
 Only code inside solution regions is mutated (that is what students write). Operators:
 sign and operator swaps (``+``/``-``, ``*``/``/``, ``**``), a dropped unary minus,
+conditions forced true or false (regularising the biases too, or nothing), the last partial
+batch dropped (``range(0, N, B)`` stopping early) and slices one short,
 integer off-by-one (``n`` to ``n+1`` and ``n-1``), comparison boundaries (``<``/``<=``),
 wrong axis (``axis=0``/``1``/``-1``), ``keepdims`` flipped, reductions swapped
 (``sum``/``mean``, ``max``/``min``, ``argmax``/``argmin``), and deleted statements that
@@ -92,9 +94,30 @@ def _sites(tree: ast.AST, allowed: set[int]) -> Iterator[tuple[ast.AST, str, obj
         elif isinstance(node, ast.Attribute) and node.attr in _NAME_SWAP and isinstance(node.ctx, ast.Load):
             yield node, "name", None
         elif (
-            isinstance(node, ast.Assign) and any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in node.targets)
-        ) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+            (isinstance(node, ast.Assign) and any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in node.targets))
+            or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call))
+            or (isinstance(node, ast.Assign) and _self_update(node))
+        ):
             yield node, "delete", None
+        elif isinstance(node, ast.If):
+            yield node, "cond", True
+            yield node, "cond", False
+        elif isinstance(node, ast.IfExp):
+            yield node, "ifexp", "body"
+            yield node, "ifexp", "orelse"
+        elif isinstance(node, ast.Slice) and node.upper is not None:
+            yield node, "slice", None
+        is_range = isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range"
+        if is_range and len(node.args) == 3:
+            yield node, "range", None
+
+
+def _self_update(node: ast.Assign) -> bool:
+    """``x = f(x, ...)``: a variable updated from itself (``grad = grad + reg * W``)."""
+    if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+        return False
+    name = node.targets[0].id
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.value))
 
 
 def _apply(node: ast.AST, kind: str, detail: object) -> str | None:
@@ -129,6 +152,16 @@ def _apply(node: ast.AST, kind: str, detail: object) -> str | None:
             return None
         node.value = ast.Constant(not node.value.value)
         return f"keepdims -> {node.value.value}"
+    if kind == "cond":
+        node.test = ast.Constant(bool(detail))
+        return f"if-condition always {detail}"
+    if kind == "slice":
+        node.upper = ast.BinOp(node.upper, ast.Sub(), ast.Constant(1))
+        return "slice end - 1"
+    if kind == "range":
+        start, stop, step = node.args
+        node.args = [start, ast.BinOp(ast.BinOp(stop, ast.Sub(), step), ast.Add(), ast.Constant(1)), step]
+        return "range drops the last partial step"
     if kind == "name":
         old = node.attr
         node.attr = _NAME_SWAP[old]
@@ -187,6 +220,9 @@ def mutants_of(path: str, source: str) -> list[Mutant]:
         elif kind == "unary":
             tree = _Replace(node, node.operand).visit(tree)
             desc = "dropped a unary minus"
+        elif kind == "ifexp":
+            tree = _Replace(node, getattr(node, str(detail))).visit(tree)
+            desc = f"conditional expression always takes its {'if' if detail == 'body' else 'else'} branch"
         else:
             desc = _apply(node, kind, detail)
             if desc is None:
