@@ -144,7 +144,11 @@ def _grade(
             code = work / "code"
             code.mkdir()
             rels = prepare_code(
-                code, manifest.root / manifest.package, sub.files, manifest.files, [p for p, _ in manifest.case_files()]
+                code,
+                manifest.root / manifest.package,
+                sub.files,
+                manifest.files,
+                [p for p, _ in manifest.case_files()],
             )
             inputs = work / "inputs"
             inputs.mkdir()

@@ -19,7 +19,16 @@ from grader.markers import MarkerError, find_regions, strip_solutions
 GRADER_DIR = Path(__file__).resolve().parent
 REPO_ROOT = GRADER_DIR.parent
 # Never copied into a handout (or an autograder build), whatever the assignment holds.
-EXCLUDED_DIRS = {"grading", "expected", "__pycache__", ".pytest_cache", ".ruff_cache", "runs", "build", "full"}
+EXCLUDED_DIRS = {
+    "grading",
+    "expected",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    "runs",
+    "build",
+    "full",
+}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo", ".zip"}
 TEXT_SUFFIXES = {".py", ".md", ".txt", ".toml", ".yaml", ".yml", ".cfg", ".ini", ".json", ".sh", ""}
 

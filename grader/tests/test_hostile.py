@@ -46,7 +46,13 @@ CASES_OF = {
     "scale": ("scale_values",),
     "row_sums": ("row_sums_values",),
 }
-POINTS = {"add_small": 1.0, "add_broadcast": 1.0, "add_signs": 1.0, "scale_values": 2.0, "row_sums_values": 1.0}
+POINTS = {
+    "add_small": 1.0,
+    "add_broadcast": 1.0,
+    "add_signs": 1.0,
+    "scale_values": 2.0,
+    "row_sums_values": 1.0,
+}
 
 
 def hostile(name: str) -> str:
@@ -93,7 +99,12 @@ def check(graded, seconds: float, leftover, expected: dict[str, float]) -> dict:
 def cli(submission: Path, results: Path, timeout: float = 2 * BOUND_S) -> tuple[subprocess.CompletedProcess, dict]:
     """``python -m grader grade TOY SUBMISSION --results RESULTS``, strict, in a subprocess."""
     proc = subprocess.run(
-        cli_argv(submission, results), cwd=REPO, env=cli_env(), capture_output=True, text=True, timeout=timeout
+        cli_argv(submission, results),
+        cwd=REPO,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return proc, valid(json.loads(results.read_text()))

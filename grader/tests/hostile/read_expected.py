@@ -19,7 +19,20 @@ REPO = "/work/main"  # the test writes the course repository's path here
 REFERENCE = f"{REPO}/grader/tests/fixtures/toy/toy_pkg/ops.py"
 ORACLE = f"{REPO}/grader/tests/fixtures/build/oracle/toy"
 HIDDEN = ("add_broadcast", "scale_values", "row_sums_values", "add_signs")  # public outputs ship in handouts
-SKIP = {"/proc", "/sys", "/dev", "/usr", "/lib", "/lib64", "/bin", "/sbin", "/boot", "/var/lib", "/etc", "/snap"}
+SKIP = {
+    "/proc",
+    "/sys",
+    "/dev",
+    "/usr",
+    "/lib",
+    "/lib64",
+    "/bin",
+    "/sbin",
+    "/boot",
+    "/var/lib",
+    "/etc",
+    "/snap",
+}
 _leaks = set()
 
 

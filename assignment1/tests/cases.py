@@ -1,0 +1,324 @@
+"""Public cases of assignment 1: run by `make test` here and by the autograder, compared the same way.
+
+Each case builds its inputs on the trusted side (from a generator seeded by the case's name),
+calls your code through a small ``_run_*`` function below, and compares what comes back with
+the reference solution's outputs. Model parameters are injected (set in ``model.params``), so
+your initialisation never matters here. Read a ``_run_*`` function to see exactly how your
+code is called. The hidden cases call your code the same way, with other shapes, seeds and
+edge cases.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+
+from grader.cases import Case
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _labels(rng: np.random.Generator, N: int, K: int) -> np.ndarray:
+    return rng.integers(0, K, size=N)
+
+
+def _two_layer_inputs(N: int, D: int, H: int, K: int, scale: float = 1.0):
+    def inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
+        return {
+            "X": rng.standard_normal((N, D)),
+            "y": _labels(rng, N, K),
+            "W1": scale * rng.standard_normal((D, H)) / np.sqrt(D),
+            "b1": 0.1 * rng.standard_normal(H),
+            "W2": scale * rng.standard_normal((H, K)) / np.sqrt(H),
+            "b2": 0.1 * rng.standard_normal(K),
+        }
+
+    return inputs
+
+
+def _two_layer(activation: str, W1, b1, W2, b2):
+    from mnist_mlp.models import TwoLayerNet
+
+    D, H = W1.shape
+    model = TwoLayerNet(D, H, W2.shape[1], activation=activation, rng=np.random.default_rng(0))
+    model.params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    return model
+
+
+def _check_model_grads(build, tol: float = 1e-6):
+    """verify hook: the reference's analytic gradients match centred differences (float64)."""
+
+    def verify(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> None:
+        from grader.gradcheck import assert_gradient_close, numerical_gradient
+
+        model = build(inputs)
+        X, y = inputs["X"], inputs["y"]
+        for key, param in model.params.items():
+            num = numerical_gradient(lambda: model.forward(X, y, train=False)[0], param)
+            assert_gradient_close(outputs[f"grads.{key}"], num, key, tol)
+
+    return verify
+
+
+# --------------------------------------------------------------------------- functional.py
+
+
+def _run_elementwise(x, fn):
+    import mnist_mlp.functional as F
+
+    return {"out": getattr(F, fn)(x)}
+
+
+def _run_softmax(logits):
+    from mnist_mlp.functional import softmax
+
+    return {"probs": softmax(logits)}
+
+
+def _run_cross_entropy(probs, y):
+    from mnist_mlp.functional import cross_entropy
+
+    return {"loss": float(cross_entropy(probs, y))}
+
+
+def _run_accuracy(scores, y):
+    from mnist_mlp.functional import accuracy
+
+    return {"accuracy": float(accuracy(scores, y))}
+
+
+def _with_zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Normal entries, a third of them set to exactly 0 (where ReLU's derivative is taken as 0)."""
+    x = rng.standard_normal(shape)
+    x[rng.random(shape) < 1 / 3] = 0.0
+    return x
+
+
+# --------------------------------------------------------------------------- models.py
+
+
+def _run_softmax_regression(X, y, W, b, train):
+    from mnist_mlp.models import SoftmaxRegression
+
+    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0))
+    model.params = {"W": W, "b": b}
+    loss, acc = model.forward(X, y, train=bool(train))
+    return {"loss": float(loss), "accuracy": float(acc), "grads": dict(model.grads)}
+
+
+def _build_softmax_regression(inputs):
+    from mnist_mlp.models import SoftmaxRegression
+
+    W, b = inputs["W"].copy(), inputs["b"].copy()
+    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0))
+    model.params = {"W": W, "b": b}
+    return model
+
+
+def _run_two_layer_scores(X, W1, b1, W2, b2, activation):
+    scores, _ = _two_layer(activation, W1, b1, W2, b2).forward_scores(X)
+    return {"scores": scores}
+
+
+def _run_two_layer_forward(X, y, W1, b1, W2, b2, activation):
+    model = _two_layer(activation, W1, b1, W2, b2)
+    loss, acc = model.forward(X, y, train=True)
+    return {"loss": float(loss), "accuracy": float(acc), "grads": dict(model.grads)}
+
+
+def _build_two_layer(activation):
+    return lambda inputs: _two_layer(activation, *(inputs[k].copy() for k in ("W1", "b1", "W2", "b2")))
+
+
+# --------------------------------------------------------------------------- optim.py
+
+_KEYS = ("W1", "b1", "W2", "b2")
+
+
+def _sgd_inputs(steps: int):
+    def inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
+        shapes = {"W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,)}
+        out = {f"p_{k}": rng.standard_normal(s) for k, s in shapes.items()}
+        for t in range(steps):
+            out |= {f"g{t}_{k}": rng.standard_normal(s) for k, s in shapes.items()}
+        return out
+
+    return inputs
+
+
+def _run_sgd(steps, learning_rate, reg, momentum, **arrays):
+    from mnist_mlp.optim import SGD
+
+    model = types.SimpleNamespace(params={k: arrays[f"p_{k}"] for k in _KEYS}, grads={})
+    opt = SGD(learning_rate, reg=reg, momentum=momentum)
+    out = {}
+    for t in range(steps):
+        model.grads = {k: arrays[f"g{t}_{k}"] for k in _KEYS}
+        opt.step(model)
+        out[f"after_step{t + 1}"] = {k: v.copy() for k, v in model.params.items()}
+    return out
+
+
+def _run_reg_loss(reg, **params):
+    from mnist_mlp.optim import SGD
+
+    model = types.SimpleNamespace(params=params, grads={})
+    return {"reg_loss": float(SGD(0.1, reg=reg).regularization_loss(model))}
+
+
+# --------------------------------------------------------------------------- training.py
+
+
+def _run_minibatches(X, y, batch_size, seed, epochs=1, shuffle=True):
+    from mnist_mlp.training import iterate_minibatches
+
+    rng = np.random.default_rng(seed)
+    out = {}
+    for epoch in range(epochs):
+        batches = list(iterate_minibatches(X, y, batch_size, rng, shuffle=shuffle))
+        out[f"epoch{epoch + 1}"] = {
+            "X": np.concatenate([b[0] for b in batches]),
+            "y": np.concatenate([b[1] for b in batches]),
+            "batch_sizes": np.array([len(b[1]) for b in batches]),
+        }
+    return out
+
+
+def _run_train_epoch(X, y, W1, b1, W2, b2, batch_size, epochs, learning_rate, reg, momentum):
+    """Batches are cut here, in a fixed order, so only train_epoch (and what it calls) is tested."""
+    from mnist_mlp.optim import SGD
+    from mnist_mlp.training import train_epoch
+
+    model = _two_layer("relu", W1, b1, W2, b2)
+    opt = SGD(learning_rate, reg=reg, momentum=momentum)
+    batches = [(X[i : i + batch_size], y[i : i + batch_size]) for i in range(0, len(y), batch_size)]
+    losses, accs = [], []
+    for _ in range(epochs):
+        loss, acc = train_epoch(model, opt, iter(batches))
+        losses.append(float(loss))
+        accs.append(float(acc))
+    return {"loss": np.array(losses), "accuracy": np.array(accs), "params": dict(model.params)}
+
+
+CASES = [
+    # functional.py
+    Case(
+        "sigmoid_values",
+        "sigmoid: values on a (4, 5) matrix",
+        _run_elementwise,
+        inputs=lambda rng: {"x": 3 * rng.standard_normal((4, 5))},
+        params={"fn": "sigmoid"},
+    ),
+    Case(
+        "sigmoid_grad_values",
+        "sigmoid_grad: derivative at each entry of a (4, 5) matrix",
+        _run_elementwise,
+        inputs=lambda rng: {"x": 3 * rng.standard_normal((4, 5))},
+        params={"fn": "sigmoid_grad"},
+    ),
+    Case(
+        "relu_values",
+        "relu: values on a (3, 7) matrix with some exact zeros",
+        _run_elementwise,
+        inputs=lambda rng: {"x": _with_zeros(rng, (3, 7))},
+        params={"fn": "relu"},
+    ),
+    Case(
+        "relu_grad_values",
+        "relu_grad: 1 where x > 0, else 0 (also 0 at x == 0), as floats",
+        _run_elementwise,
+        inputs=lambda rng: {"x": _with_zeros(rng, (3, 7))},
+        params={"fn": "relu_grad"},
+    ),
+    Case(
+        "softmax_values",
+        "softmax: probabilities of a (4, 6) matrix of logits, rows sum to 1",
+        _run_softmax,
+        inputs=lambda rng: {"logits": 2 * rng.standard_normal((4, 6))},
+    ),
+    Case(
+        "cross_entropy_values",
+        "cross_entropy: mean loss of (5, 4) probabilities",
+        _run_cross_entropy,
+        inputs=lambda rng: {"probs": rng.dirichlet(np.ones(4), size=5), "y": _labels(rng, 5, 4)},
+    ),
+    Case(
+        "accuracy_values",
+        "accuracy: fraction of (8, 3) score rows whose argmax is the label",
+        _run_accuracy,
+        inputs=lambda rng: {"scores": rng.standard_normal((8, 3)), "y": _labels(rng, 8, 3)},
+    ),
+    # models.py
+    Case(
+        "softmax_regression_forward",
+        "SoftmaxRegression.forward(train=True): loss, accuracy and grads, N=5 D=7 K=3",
+        _run_softmax_regression,
+        inputs=lambda rng: {
+            "X": rng.standard_normal((5, 7)),
+            "y": _labels(rng, 5, 3),
+            "W": 0.5 * rng.standard_normal((7, 3)),
+            "b": 0.1 * rng.standard_normal(3),
+            "train": np.array(True),
+        },
+        points=3,
+        verify=_check_model_grads(_build_softmax_regression),
+    ),
+    Case(
+        "two_layer_scores_relu",
+        "TwoLayerNet.forward_scores (relu): scores, N=6 D=7 H=5 K=3",
+        _run_two_layer_scores,
+        inputs=lambda rng: {k: v for k, v in _two_layer_inputs(6, 7, 5, 3)(rng).items() if k != "y"},
+        params={"activation": "relu"},
+        points=2,
+    ),
+    Case(
+        "two_layer_forward_relu",
+        "TwoLayerNet.forward(train=True) (relu): loss, accuracy and grads, N=6 D=7 H=5 K=3",
+        _run_two_layer_forward,
+        inputs=_two_layer_inputs(6, 7, 5, 3),
+        params={"activation": "relu"},
+        points=3,
+        verify=_check_model_grads(_build_two_layer("relu")),
+    ),
+    # optim.py
+    Case(
+        "sgd_step_plain",
+        "SGD.step: one plain step (reg=0, momentum=0) updates every parameter",
+        _run_sgd,
+        inputs=_sgd_inputs(1),
+        params={"steps": 1, "learning_rate": 0.1, "reg": 0.0, "momentum": 0.0},
+    ),
+    Case(
+        "sgd_momentum_reg",
+        "SGD.step: three steps with momentum=0.9 and reg=0.05 (weights only)",
+        _run_sgd,
+        inputs=_sgd_inputs(3),
+        params={"steps": 3, "learning_rate": 0.1, "reg": 0.05, "momentum": 0.9},
+        points=2,
+    ),
+    Case(
+        "regularization_loss_values",
+        "SGD.regularization_loss: 0.5 * reg * sum of squared weights (W1, W2; not biases)",
+        _run_reg_loss,
+        inputs=lambda rng: {k[2:]: v for k, v in _sgd_inputs(0)(rng).items()},
+        params={"reg": 0.3},
+    ),
+    # training.py
+    Case(
+        "minibatches_partial_last",
+        "iterate_minibatches: N=10, batch_size=4 -> batches of 4, 4, 2 in rng.permutation order",
+        _run_minibatches,
+        inputs=lambda rng: {"X": rng.standard_normal((10, 3)), "y": np.arange(10)},
+        params={"batch_size": 4, "seed": 7},
+        points=2,
+    ),
+    Case(
+        "train_epoch_two_epochs",
+        "train_epoch: two epochs of a small TwoLayerNet; example-weighted loss and accuracy, final params",
+        _run_train_epoch,
+        inputs=_two_layer_inputs(11, 6, 5, 3),
+        params={"batch_size": 4, "epochs": 2, "learning_rate": 0.1, "reg": 0.01, "momentum": 0.9},
+        points=3,
+    ),
+]
