@@ -43,6 +43,7 @@ CLONE_NEWIPC = 0x08000000  # System V IPC and POSIX queues outlive a process: ke
 MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4
+MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
@@ -457,6 +458,9 @@ class Sandbox:
         home = getattr(self, "_home", None)
         scratch_mb = max(16, min(limits.memory_mb // 2, 1024))
         private = [os.fsencode(f) for f in SHARED_FOLDERS if os.path.isdir(f)]
+        # The interpreter's environment may live under /tmp (a fresh clone's .venv): it is
+        # bound back into the private tmpfs, so the child can still start Python.
+        keep = sorted({os.fsencode(p) for p in (sys.prefix, os.path.realpath(sys.prefix))})
         home_opts = b""
         if slot is not None and home is not None:
             home_opts = f"size={scratch_mb}m,mode=0700,uid={slot.uid},gid={slot.gid}".encode()
@@ -490,8 +494,15 @@ class Sandbox:
                     # scratch files cannot fill the disk.
                     opts = f"size={scratch_mb}m,mode=1777".encode()
                     for path in private:
+                        inner = [k for k in keep if k.startswith(path.rstrip(b"/") + b"/")]
+                        fds = [os.open(k, os.O_PATH | os.O_DIRECTORY) for k in inner]
                         if _libc.mount(b"tmpfs", path, b"tmpfs", MS_NOSUID | MS_NODEV, opts) != 0:
                             fail(f"a private {os.fsdecode(path)}")
+                        for k, fd in zip(inner, fds, strict=True):
+                            os.makedirs(k, exist_ok=True)
+                            if _libc.mount(f"/proc/self/fd/{fd}".encode(), k, None, MS_BIND | MS_REC, None) != 0:
+                                fail(f"binding {os.fsdecode(k)} back")
+                            os.close(fd)
                     if (
                         home_opts
                         and _libc.mount(b"tmpfs", os.fsencode(str(home)), b"tmpfs", MS_NOSUID | MS_NODEV, home_opts)
