@@ -458,9 +458,12 @@ class Sandbox:
         home = getattr(self, "_home", None)
         scratch_mb = max(16, min(limits.memory_mb // 2, 1024))
         private = [os.fsencode(f) for f in SHARED_FOLDERS if os.path.isdir(f)]
-        # The interpreter's environment may live under /tmp (a fresh clone's .venv): it is
-        # bound back into the private tmpfs, so the child can still start Python.
-        keep = sorted({os.fsencode(p) for p in (sys.prefix, os.path.realpath(sys.prefix))})
+        # The interpreter's environment may live under /tmp (a fresh clone's .venv) or under a
+        # folder other users cannot enter (/root, where pyenv puts Python): such folders get an
+        # empty tmpfs too, and the environment is bound back, so the child can start Python.
+        keep = sorted({os.fsencode(p) for p in _interpreter_paths()})
+        covers = [(p, b"mode=1777") for p in private] + [(p, b"mode=0755") for p in _blocked_ancestors(keep)]
+        covers = [(p, o) for p, o in covers if not any(p.startswith(q.rstrip(b"/") + b"/") for q, _ in covers)]
         home_opts = b""
         if slot is not None and home is not None:
             home_opts = f"size={scratch_mb}m,mode=0700,uid={slot.uid},gid={slot.gid}".encode()
@@ -492,8 +495,8 @@ class Sandbox:
                     # Private scratch space: nothing written there outlives the child or reaches
                     # another grading, and tmpfs pages count against the memory cgroup, so
                     # scratch files cannot fill the disk.
-                    opts = f"size={scratch_mb}m,mode=1777".encode()
-                    for path in private:
+                    for path, mode in covers:
+                        opts = f"size={scratch_mb}m,".encode() + mode
                         inner = [k for k in keep if k.startswith(path.rstrip(b"/") + b"/")]
                         fds = [os.open(k, os.O_PATH | os.O_DIRECTORY) for k in inner]
                         if _libc.mount(b"tmpfs", path, b"tmpfs", MS_NOSUID | MS_NODEV, opts) != 0:
@@ -615,6 +618,30 @@ class Sandbox:
         except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILLed processes exit
             proc.kill()
             proc.wait()
+
+
+def _interpreter_paths() -> list[str]:
+    """Folders the child needs to run this Python: the environment and the install it comes from."""
+    out = set()
+    for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix):
+        out.update({p, os.path.realpath(p)})
+    return sorted(p for p in out if p and p != "/" and os.path.isdir(p))
+
+
+def _blocked_ancestors(paths: list[bytes]) -> list[bytes]:
+    """The first folder on the way to each path that other users cannot enter (such as /root)."""
+    out = []
+    for path in paths:
+        parts = path.split(b"/")
+        for i in range(2, len(parts) + 1):
+            folder = b"/".join(parts[:i])
+            try:
+                if not os.stat(folder).st_mode & 0o001:
+                    out.append(folder)
+                    break
+            except OSError:
+                break
+    return sorted(set(out))
 
 
 _ns_ok: bool | None = None

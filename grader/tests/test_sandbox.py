@@ -19,11 +19,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the private /tmp exists only in the full sandbox")
-def test_grading_works_when_the_interpreter_lives_under_tmp(tmp_path):
-    """With the venv under /tmp (a fresh clone there), does the child still start Python behind its private /tmp?"""
-    base = Path(tempfile.mkdtemp(prefix="grader-venv-", dir="/tmp"))
+@pytest.mark.parametrize(("parent", "mode"), [("/tmp", 0o755), ("/run", 0o700)], ids=["under-tmp", "in-a-0700-folder"])
+def test_grading_works_wherever_the_interpreter_lives(tmp_path, parent, mode):
+    """With the venv under /tmp (a fresh clone there) or in a folder the sandbox user cannot enter (a clone under
+    /root), does the child still start Python?"""
+    base = Path(tempfile.mkdtemp(prefix="grader-venv-", dir=parent))
     try:
-        os.chmod(base, 0o755)
+        os.chmod(base, mode)
         venv = base / "venv"
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
         site = next(venv.glob("lib/python*/site-packages"))
