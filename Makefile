@@ -8,7 +8,7 @@ PY := $(CURDIR)/$(VENV)/bin/python
 ASSIGNMENTS := assignment1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: venv test lint demo check handouts autograders clean
+.PHONY: venv test lint demo train check handouts autograders clean
 
 venv: $(VENV)/.installed
 
@@ -33,6 +33,13 @@ demo: venv
 	@echo "demo outputs in build/demo/: assignment1-handout/ (student handout),"
 	@echo "  assignment1-autograder.zip (upload to Gradescope), results-*.json (Gradescope results),"
 	@echo "  train/metrics.json and train/curves.png (the short training run)"
+
+# Train from the root, with paths relative to here:
+#   make train A=assignment1 CONFIG=configs/two_layer.yaml DATA_DIR=../shared/data OUT=runs/a1
+A ?= assignment1
+train: venv
+	$(MAKE) -C $(A) train PYTHON=$(PY) $(if $(CONFIG),CONFIG=$(CONFIG)) \
+		$(if $(OUT),OUT=$(abspath $(OUT))) $(if $(DATA_DIR),DATA_DIR=$(abspath $(DATA_DIR)))
 
 check: venv
 	for a in $(ASSIGNMENTS); do $(PY) -m grader check $$a || exit 1; done
