@@ -52,7 +52,8 @@ def hidden_paths(manifest: Manifest, oracle_dir: Path) -> list[Path]:
     return [h for h in sorted(set(hide)) if not any(o in h.parents for o in hide)]
 
 
-def _message(case: Case, run: CaseRun, public: bool, missing: list[str]) -> str:
+def _message(run: CaseRun, missing: list[str]) -> str:
+    """Why a case the child did not finish (or finished with an error) scored 0."""
     text = run.message
     if run.where:
         text += f"\n  (at {run.where})"
@@ -179,7 +180,7 @@ def _grade(
             secret = oracle.load_arrays(oracle_dir / f"{case.name}.secret.npz")
             frac, msg = _score(case, run, expected, secret, public)
         else:
-            frac, msg = 0.0, _message(case, run, public, sub.missing)
+            frac, msg = 0.0, _message(run, sub.missing)
         status = "passed" if frac >= 1.0 else ("partly passed" if frac > 0 else "failed")
         tests.append(
             gradescope.TestResult(
@@ -202,6 +203,5 @@ def _grade(
     if printed.strip():
         lines.append(f"Your code printed {len(printed) + dropped} characters (harmless); the first ones:")
         lines.append(printed[:1500])
-    sum(t.score for t in tests)
     doc = gradescope.results(tests, "\n".join(lines), time.monotonic() - start)
     return Graded(doc, doc["score"], sum(t.max_score for t in tests))
