@@ -24,7 +24,7 @@ import zipfile
 from pathlib import Path
 
 from grader import oracle
-from grader.handout import REPO_ROOT, copy_grader, copy_stubbed
+from grader.handout import copy_grader, copy_stubbed, requirements_of
 from grader.manifest import Manifest, load_manifest
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -55,7 +55,7 @@ def stage(manifest: Manifest, dest: Path) -> Path:
         shutil.copyfile(manifest.root / manifest.hidden_cases, target)
     shutil.copytree(oracle_dir, assignment / "expected")
     copy_grader(source)
-    shutil.copyfile(REPO_ROOT / "requirements.txt", dest / "requirements.txt")
+    shutil.copyfile(requirements_of(manifest), dest / "requirements.txt")
     for name in ("setup.sh", "run_autograder"):
         text = (TEMPLATES / name).read_text().replace("@ASSIGNMENT@", manifest.name)
         (dest / name).write_text(text)

@@ -76,6 +76,22 @@ def copy_grader(dest: Path) -> None:
         shutil.copyfile(path, target)
 
 
+def requirements_of(manifest: Manifest) -> Path:
+    """The assignment's own pinned requirements when it has them, else the course's."""
+    own = manifest.root / "requirements.txt"
+    return own if own.exists() else REPO_ROOT / "requirements.txt"
+
+
+def environment_yml(requirements: Path, name: str) -> str:
+    """A conda environment with Python 3.11 and exactly the pinned pip requirements."""
+    pins = [line.split("#")[0].strip() for line in requirements.read_text().splitlines()]
+    body = "".join(f"      - {p}\n" for p in pins if p)
+    return (
+        f"# conda env create -f environment.yml && conda activate {name}\n"
+        f"name: {name}\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n{body}"
+    )
+
+
 def release(assignment: Path | Manifest, out: Path) -> Path:
     """Build the handout of ``assignment`` in ``out`` (replaced if it exists)."""
     manifest = assignment if isinstance(assignment, Manifest) else load_manifest(assignment)
@@ -86,9 +102,9 @@ def release(assignment: Path | Manifest, out: Path) -> Path:
     out.mkdir(parents=True)
     copy_stubbed(manifest.root, out)
     copy_grader(out)
-    for name in ("requirements.txt", "environment.yml"):
-        if (REPO_ROOT / name).exists():
-            shutil.copyfile(REPO_ROOT / name, out / name)
+    requirements = requirements_of(manifest)
+    shutil.copyfile(requirements, out / "requirements.txt")
+    (out / "environment.yml").write_text(environment_yml(requirements, f"dlcourse-{manifest.name}"))
     expected = out / Path(manifest.public_cases).parent / "expected"
     expected.mkdir(parents=True, exist_ok=True)
     for case, public in oracle.load_cases(manifest, include_hidden=False):
