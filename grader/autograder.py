@@ -24,7 +24,7 @@ import zipfile
 from pathlib import Path
 
 from grader import oracle
-from grader.handout import copy_grader, copy_stubbed, requirements_of
+from grader.handout import binary_files, copy_grader, copy_stubbed, requirements_of
 from grader.manifest import Manifest, load_manifest
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -48,7 +48,7 @@ def stage(manifest: Manifest, dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     source = dest
     assignment = source / manifest.name
-    copy_stubbed(manifest.root, assignment)
+    copy_stubbed(manifest.root, assignment, binary_files(manifest))
     if manifest.hidden_cases and (manifest.root / manifest.hidden_cases).exists():
         target = assignment / manifest.hidden_cases
         target.parent.mkdir(parents=True, exist_ok=True)

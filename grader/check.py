@@ -46,14 +46,20 @@ def reference_files(manifest: Manifest) -> dict[str, bytes]:
     """The reference as a student would submit it: region contents kept, markers dropped."""
     out = {}
     for rel in manifest.files:
-        lines = (manifest.root / rel).read_text().splitlines(keepends=True)
+        path = manifest.root / rel
+        if not rel.endswith(".py"):
+            if path.is_file():  # a reference checkpoint, when the course has trained one
+                out[rel] = path.read_bytes()
+            continue
+        lines = path.read_text().splitlines(keepends=True)
         out[rel] = "".join(only_solutions(lines, rel)).encode()
     return out
 
 
 def stub_files(manifest: Manifest) -> dict[str, bytes]:
+    """The handout's versions of the student files (non-source files are simply absent)."""
     out = {}
-    for rel in manifest.files:
+    for rel in manifest.code_files:
         lines = (manifest.root / rel).read_text().splitlines(keepends=True)
         out[rel] = "".join(strip_solutions(lines, rel)).encode()
     return out
@@ -68,7 +74,7 @@ def _grade_mutant(root: str, oracle_dir: str, ref: dict[str, bytes], mutant: Mut
 
 def all_mutants(manifest: Manifest) -> list[Mutant]:
     out: list[Mutant] = []
-    for rel in manifest.files:
+    for rel in manifest.code_files:
         out += mutants_of(rel, (manifest.root / rel).read_text())
     return out
 
@@ -104,6 +110,8 @@ def run_check(
     # Control: each file as the mutants are written (ast.unparse, no change) must score full,
     # or every "caught" mutant below would only measure a broken harness.
     for rel, data in ref.items():
+        if not rel.endswith(".py"):
+            continue
         control = Mutant(rel, 0, "no change (unparsed)", ast.unparse(ast.parse(data.decode())) + "\n")
         got = _grade_mutant(str(manifest.root), str(oracle_dir), ref, control)
         if got < reference.score:

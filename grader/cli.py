@@ -109,9 +109,13 @@ def cmd_submit(args: argparse.Namespace) -> int:
         if not path.is_file():
             problems.append(f"{rel}: missing")
             continue
+        if path.stat().st_size > manifest.limit_bytes(rel):
+            problems.append(
+                f"{rel}: {path.stat().st_size // 1024} KB, over the {manifest.limit_bytes(rel) // 1024} KB limit"
+            )
+        if not rel.endswith(".py"):
+            continue
         text = path.read_text(errors="replace")
-        if path.stat().st_size > manifest.max_file_kb * 1024:
-            problems.append(f"{rel}: {path.stat().st_size // 1024} KB, over the {manifest.max_file_kb} KB limit")
         try:
             compile(text, str(path), "exec")
         except SyntaxError as exc:

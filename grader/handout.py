@@ -44,11 +44,17 @@ def _files(root: Path) -> list[Path]:
     return out
 
 
-def copy_stubbed(src_root: Path, dest_root: Path) -> int:
-    """Copy ``src_root`` to ``dest_root`` with regions stubbed; returns the region count."""
+def copy_stubbed(src_root: Path, dest_root: Path, exclude: frozenset[str] = frozenset()) -> int:
+    """Copy ``src_root`` to ``dest_root`` with regions stubbed; returns the region count.
+
+    ``exclude`` names files (relative POSIX paths) never to copy: the non-source submission
+    files, whose repository copy is the course's reference (a trained checkpoint).
+    """
     count = 0
     for path in _files(src_root):
         rel = path.relative_to(src_root)
+        if rel.as_posix() in exclude:
+            continue
         target = dest_root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".py":
@@ -76,6 +82,11 @@ def copy_grader(dest: Path) -> None:
         shutil.copyfile(path, target)
 
 
+def binary_files(manifest: Manifest) -> frozenset[str]:
+    """Submission files that are not source: kept out of handouts and autograder zips."""
+    return frozenset(f for f in manifest.files if not f.endswith(".py"))
+
+
 def requirements_of(manifest: Manifest) -> Path:
     """The assignment's own pinned requirements when it has them, else the course's."""
     own = manifest.root / "requirements.txt"
@@ -100,7 +111,7 @@ def release(assignment: Path | Manifest, out: Path) -> Path:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    copy_stubbed(manifest.root, out)
+    copy_stubbed(manifest.root, out, binary_files(manifest))
     copy_grader(out)
     requirements = requirements_of(manifest)
     shutil.copyfile(requirements, out / "requirements.txt")

@@ -9,7 +9,8 @@ Example::
 
     [submission]
     files = ["mnist_mlp/functional.py", "mnist_mlp/models.py"]
-    max_file_kb = 512          # per file
+    max_file_kb = 512          # per .py file
+    max_binary_mb = 20         # per other file (a checkpoint such as "pkg/my_model.pt")
     max_zip_mb = 20            # the uploaded zip
     max_zip_files = 2000
 
@@ -65,12 +66,22 @@ class Manifest:
     limits: Limits
     hidden_visibility: str = "after_published"
     max_file_kb: int = 512
+    max_binary_mb: int = 20
     max_zip_mb: int = 20
     max_zip_files: int = 2000
 
     @property
     def name(self) -> str:
         return self.root.name
+
+    @property
+    def code_files(self) -> tuple[str, ...]:
+        """Submission files that are Python source (the ones with solution regions)."""
+        return tuple(f for f in self.files if f.endswith(".py"))
+
+    def limit_bytes(self, rel: str) -> int:
+        """Largest accepted size of submission file ``rel``."""
+        return self.max_file_kb * 1024 if rel.endswith(".py") else self.max_binary_mb * 2**20
 
     def case_files(self, include_hidden: bool = True) -> list[tuple[Path, bool]]:
         """(path, public) of each case file that exists."""
@@ -115,14 +126,16 @@ def load_manifest(assignment_dir: str | Path) -> Manifest:
         raise ValueError(f"{where}: [submission] files must be a non-empty list of paths")
     for f in files:
         p = PurePosixPath(f)
-        if p.is_absolute() or ".." in p.parts or not f.endswith(".py"):
-            raise ValueError(f"{where}: submission file {f!r} must be a relative .py path")
-        if not (root / f).is_file():
+        if p.is_absolute() or ".." in p.parts or not p.suffix:
+            raise ValueError(f"{where}: submission file {f!r} must be a relative path with a suffix")
+        # Source files hold the reference; other files (a trained checkpoint) may be made later.
+        if f.endswith(".py") and not (root / f).is_file():
             raise ValueError(f"{where}: submission file {f!r} does not exist in {root}")
     if len({PurePosixPath(f).name for f in files}) != len(files):
         raise ValueError(f"{where}: submission files must have distinct base names (they are found by name)")
     sub = {
         "max_file_kb": _take(s, "max_file_kb", int, 512, where),
+        "max_binary_mb": _take(s, "max_binary_mb", int, 20, where),
         "max_zip_mb": _take(s, "max_zip_mb", int, 20, where),
         "max_zip_files": _take(s, "max_zip_files", int, 2000, where),
     }

@@ -56,7 +56,12 @@ def prepare_code(
     or removed when the student did not submit it.
     """
     shutil.copytree(package_src, code_dir / package_src.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    if student_files is not None:
+    if student_files is None:  # the oracle: the reference's own files, also those outside the package
+        for rel in manifest_files:
+            if (package_src.parent / rel).is_file() and not (code_dir / rel).exists():
+                (code_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(package_src.parent / rel, code_dir / rel)
+    else:
         for rel in manifest_files:
             target = code_dir / rel
             if rel in student_files:

@@ -126,14 +126,15 @@ def collect(manifest: Manifest, submission: Path, workdir: Path) -> Submission:
         if len(candidates) > 1:
             others = ", ".join(p.relative_to(root).as_posix() for p in candidates[1:3])
             result.notes.append(f"{want.name}: used {chosen.relative_to(root).as_posix()} (also found {others})")
-        size = chosen.stat().st_size
-        if size > manifest.max_file_kb * 1024:
+        size, limit = chosen.stat().st_size, manifest.limit_bytes(wanted)
+        if size > limit:
             result.missing.append(wanted)
-            result.notes.append(f"{want.name} is {size // 1024} KB; the limit is {manifest.max_file_kb} KB")
+            result.notes.append(f"{want.name} is {size // 1024} KB; the limit is {limit // 1024} KB")
             continue
         data = chosen.read_bytes()
         try:
-            data.decode("utf-8")
+            if wanted.endswith(".py"):
+                data.decode("utf-8")
         except UnicodeDecodeError:
             result.missing.append(wanted)
             result.notes.append(f"{want.name} is not UTF-8 text")

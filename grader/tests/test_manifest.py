@@ -22,7 +22,7 @@ def test_toy_manifest_loads():
         (("[grading]", "[grading]\ntime_limt_s = 3"), "unknown keys"),
         (("memory_mb = 512", 'memory_mb = "512"'), "memory_mb must be int"),
         (("memory_mb = 512", "memory_mb = -1"), "must be positive"),
-        (('files = ["toy_pkg/ops.py"]', 'files = ["../evil.py"]'), "relative .py path"),
+        (('files = ["toy_pkg/ops.py"]', 'files = ["../evil.py"]'), "relative path with a suffix"),
         (('files = ["toy_pkg/ops.py"]', 'files = ["toy_pkg/nope.py"]'), "does not exist"),
     ],
 )
