@@ -19,5 +19,9 @@ fi
 "$VENV/bin/python" -m pip install -r "$HERE/requirements.txt"
 chmod -R a+rX "$VENV"
 mkdir -p "$BIN"
-ln -sf "$VENV/bin/python" "$BIN/python3"
-"$BIN/python3" -c "import sys, numpy; assert sys.version_info[:2] == (3, 11); print('grader python ok', sys.version)"
+# A wrapper, not a symlink: Python finds its venv from the path it was started as, so a
+# symlink outside the venv would start the bare system interpreter without the packages.
+rm -f "$BIN/python3"
+printf '#!/bin/sh\nexec "%s/bin/python3" "$@"\n' "$VENV" > "$BIN/python3"
+chmod 755 "$BIN/python3"
+"$BIN/python3" -c "import sys, numpy; assert sys.version_info[:2] == (3, 11); print('grader python ok', sys.version, sys.prefix)"

@@ -1,6 +1,7 @@
 """The handout and the autograder zip are build products, and are tested as such."""
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -121,3 +122,24 @@ def test_setup_script_is_valid_bash(tmp_path):
     with zipfile.ZipFile(build_autograder(TOY, tmp_path / "ag.zip")) as zf:
         (tmp_path / "setup.sh").write_bytes(zf.read("setup.sh"))
     assert subprocess.run(["bash", "-n", str(tmp_path / "setup.sh")]).returncode == 0
+
+
+def test_setup_script_installs_a_python3_that_grades(tmp_path):
+    """Run setup.sh into temporary folders (as Gradescope runs it into /opt and /usr/local/bin): is the python3 it
+    puts on PATH the course's venv, and does run_autograder grade with it?"""
+    zip_path = build_autograder(TOY, tmp_path / "ag.zip")
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(root / "source")
+    env = dict(os.environ, GRADER_VENV=str(tmp_path / "venv"), GRADER_BIN=str(tmp_path / "bin"))
+    env["GRADER_PYTHON"] = "/usr/bin/python3.11" if Path("/usr/bin/python3.11").exists() else sys.executable
+    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True)
+    assert setup.returncode == 0, setup.stdout[-2000:] + setup.stderr[-2000:]
+    assert "grader python ok 3.11" in setup.stdout and str(tmp_path / "venv") in setup.stdout
+    (root / "submission").mkdir()
+    (root / "submission" / "ops.py").write_bytes(reference_files(load_manifest(TOY))["toy_pkg/ops.py"])
+    run_env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "AUTOGRADER_ROOT": str(root)}
+    subprocess.run(["bash", str(root / "source" / "run_autograder")], env=run_env, capture_output=True, timeout=300)
+    doc = json.loads((root / "results" / "results.json").read_text())
+    gradescope.validate(doc)
+    assert doc["score"] == 6, doc["output"]
