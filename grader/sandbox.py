@@ -401,9 +401,15 @@ class Sandbox:
         parent = None
         if self.slot is not None and self.namespaces:
             # Not under /tmp: the child gets a private tmpfs there, which would hide the job.
-            parent = JOBS_DIR
-            parent.mkdir(mode=0o711, parents=True, exist_ok=True)
-            os.chmod(parent, 0o711)
+            for parent in (JOBS_DIR, Path("/var/lib/grader-jobs")):
+                try:
+                    parent.mkdir(mode=0o711, parents=True, exist_ok=True)
+                    os.chmod(parent, 0o711)
+                    break
+                except OSError:
+                    continue
+            else:
+                raise SandboxError(f"cannot create a folder for grading jobs ({JOBS_DIR} or /var/lib/grader-jobs)")
         base = Path(tempfile.mkdtemp(prefix="grader-job-", dir=parent))
         if self.slot is not None:
             os.chown(base, -1, self.slot.gid)
