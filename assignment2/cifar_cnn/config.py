@@ -1,0 +1,134 @@
+"""The training configuration: a frozen dataclass, read from YAML files that list only what differs.
+
+Example ``configs/vanilla_cnn.yaml``::
+
+    model: vanilla_cnn
+    epochs: 10
+    learning_rate: 0.01
+
+Unknown keys are rejected and every value's type is checked. Write floats with a dot:
+PyYAML reads ``1e-3`` as the *string* "1e-3" (YAML 1.1), so write ``1.0e-3``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MODELS = ("two_layer", "vanilla_cnn", "mymodel")
+LOSSES = ("ce", "focal")
+
+
+class ConfigError(ValueError):
+    """A configuration value is unknown, of the wrong type or out of range."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything one training run depends on, apart from the data and the device."""
+
+    model: str = "vanilla_cnn"  # one of MODELS
+    hidden_dim: int = 256  # two_layer only
+    epochs: int = 10
+    batch_size: int = 128
+    learning_rate: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 5.0e-4  # L2 strength given to torch.optim.SGD
+    # Step schedule: the learning rate is multiplied by lr_gamma at the start of each epoch
+    # listed (counted from 0), as torch.optim.lr_scheduler.MultiStepLR does.
+    lr_milestones: tuple[int, ...] = ()
+    lr_gamma: float = 0.1
+    augment: bool = True  # random crop (padding 4) and horizontal flip of the training images
+    # Held out from the training images, for the per-epoch validation curve; the test set is
+    # used once, after training.
+    val_size: int = 1000
+    # Long-tailed training set (Cui et al.): the number of images of class c shrinks as
+    # (1 / imbalance_factor) ** (c / 9); 1.0 keeps the data balanced.
+    imbalance_factor: float = 1.0
+    loss: str = "ce"  # ce (cross-entropy) or focal
+    focal_gamma: float = 0.0  # focal loss only
+    reweight_beta: float = 0.0  # class-balanced weights from the training counts; 0 gives equal weights
+    num_workers: int = 0  # DataLoader worker processes (0: augment in the main process)
+    seed: int = 0  # seeds the validation split, the initial weights and the batch order
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(TrainConfig)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kind = hints[f.name]
+            if kind == tuple[int, ...]:
+                if isinstance(value, list):
+                    value = tuple(value)
+                    object.__setattr__(self, f.name, value)
+                if not isinstance(value, tuple) or not all(type(v) is int for v in value):
+                    raise ConfigError(f"{f.name}: expected a list of ints, got {value!r}")
+                continue
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, f.name, float(value))
+                continue
+            if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+                hint = ""
+                if kind in (int, float) and isinstance(value, str):
+                    hint = " (PyYAML reads 1e-3 as a string: write 1.0e-3)"
+                raise ConfigError(f"{f.name}: expected {kind.__name__}, got {value!r}{hint}")
+        if self.model not in MODELS:
+            raise ConfigError(f"model: expected one of {MODELS}, got {self.model!r}")
+        if self.loss not in LOSSES:
+            raise ConfigError(f"loss: expected one of {LOSSES}, got {self.loss!r}")
+        for name in ("hidden_dim", "batch_size", "epochs"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name}: expected >= 1, got {getattr(self, name)}")
+        for name in ("val_size", "num_workers"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name}: expected >= 0, got {getattr(self, name)}")
+        if not self.learning_rate > 0:
+            raise ConfigError(f"learning_rate: expected > 0, got {self.learning_rate}")
+        if not 0 <= self.momentum < 1:
+            raise ConfigError(f"momentum: expected in [0, 1), got {self.momentum}")
+        if not self.weight_decay >= 0:
+            raise ConfigError(f"weight_decay: expected >= 0, got {self.weight_decay}")
+        if not 0 < self.lr_gamma <= 1:
+            raise ConfigError(f"lr_gamma: expected in (0, 1], got {self.lr_gamma}")
+        if list(self.lr_milestones) != sorted(set(self.lr_milestones)):
+            raise ConfigError(f"lr_milestones: expected increasing epochs, got {list(self.lr_milestones)}")
+        if not self.imbalance_factor >= 1:
+            raise ConfigError(f"imbalance_factor: expected >= 1, got {self.imbalance_factor}")
+        if not self.focal_gamma >= 0:
+            raise ConfigError(f"focal_gamma: expected >= 0, got {self.focal_gamma}")
+        if not 0 <= self.reweight_beta < 1:
+            raise ConfigError(f"reweight_beta: expected in [0, 1), got {self.reweight_beta}")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], where: str = "config") -> TrainConfig:
+        """Build from a mapping of overrides; unknown keys raise ConfigError naming them."""
+        if not isinstance(values, dict):
+            raise ConfigError(f"{where}: expected a mapping of keys to values, got {type(values).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"{where}: unknown keys {unknown}; known keys are {sorted(known)}")
+        try:
+            return cls(**values)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with some fields changed (checked like the original)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for metrics.json (tuples as lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+
+def load_config(path: str | Path) -> TrainConfig:
+    """Read a YAML file of overrides with ``yaml.safe_load``; an empty file means all defaults."""
+    path = Path(path)
+    with path.open() as fh:
+        values = yaml.safe_load(fh)
+    return TrainConfig.from_dict(values if values is not None else {}, where=str(path))

@@ -1,0 +1,786 @@
+"""Hidden cases of assignment 2: other shapes, strides, paddings, seeds and edge cases.
+
+Never part of the handout. Same conventions as tests/cases.py (whose helpers are repeated
+here: the two case files are loaded separately): inputs built here from the case's
+generator, weights injected, student modules imported only inside ``_run_*``.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+
+from grader.cases import Case
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _labels(rng: np.random.Generator, N: int, K: int) -> np.ndarray:
+    return rng.integers(0, K, size=N)
+
+
+def _with_zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Normal entries, a third of them set to exactly 0 (where ReLU's derivative is taken as 0)."""
+    x = rng.standard_normal(shape)
+    x[rng.random(shape) < 1 / 3] = 0.0
+    return x
+
+
+def _out_size(size: int, K: int, stride: int, padding: int = 0) -> int:
+    return 1 + (size + 2 * padding - K) // stride
+
+
+def _check_grads(run, params: dict, wrt: dict[str, str], output: str = "out", tol: float = 1e-5):
+    """verify hook (oracle only): each gradient output matches centred differences of ``sum(output * dout)``.
+
+    ``wrt`` maps an input name to the output that holds its gradient; ``run`` reads the
+    inputs in place, so perturbing them changes what it computes.
+    """
+
+    def verify(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> None:
+        from grader.gradcheck import assert_gradient_close, numerical_gradient
+
+        arrays = {k: v.copy() for k, v in inputs.items()}
+        dout = arrays.get("dout", 1.0)
+        for name, grad_key in wrt.items():
+            num = numerical_gradient(lambda: run(**arrays, **params)[output], arrays[name], dout)
+            assert_gradient_close(outputs[grad_key], num, f"{grad_key} (d{output}/d{name})", tol)
+
+    return verify
+
+
+# --------------------------------------------------------------------------- layers.py
+
+
+def _run_conv(x, w, b, dout, stride, padding):
+    from cifar_cnn.layers import Conv2d
+
+    F, C, K, _ = w.shape
+    conv = Conv2d(C, F, K, stride=stride, padding=padding, rng=np.random.default_rng(0), dtype=np.float64)
+    conv.w, conv.b = w, b
+    out = conv.forward(x)
+    dx = conv.backward(dout)
+    return {"out": out, "dx": dx, "dw": conv.dw, "db": conv.db}
+
+
+def _conv_inputs(N: int, C: int, H: int, W: int, F: int, K: int, stride: int, padding: int):
+    def inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
+        H_out, W_out = _out_size(H, K, stride, padding), _out_size(W, K, stride, padding)
+        return {
+            "x": rng.standard_normal((N, C, H, W)),
+            "w": rng.standard_normal((F, C, K, K)) / np.sqrt(C * K * K),
+            "b": rng.standard_normal(F),
+            "dout": rng.standard_normal((N, F, H_out, W_out)),
+        }
+
+    return inputs
+
+
+def _conv_case(name, title, N, C, H, W, F, K, stride, padding, points=2.0) -> Case:
+    params = {"stride": stride, "padding": padding}
+    return Case(
+        name,
+        title,
+        _run_conv,
+        inputs=_conv_inputs(N, C, H, W, F, K, stride, padding),
+        params=params,
+        points=points,
+        verify=_check_grads(_run_conv, params, {"x": "dx", "w": "dw", "b": "db"}),
+    )
+
+
+def _run_pool(x, dout, kernel_size, stride):
+    from cifar_cnn.layers import MaxPool2d
+
+    pool = MaxPool2d(kernel_size, stride)
+    out = pool.forward(x)
+    return {"out": out, "dx": pool.backward(dout)}
+
+
+def _pool_case(name, title, N, C, H, W, K, stride, points=2.0) -> Case:
+    params = {"kernel_size": K, "stride": stride}
+
+    def inputs(rng):
+        shape = (N, C, _out_size(H, K, stride), _out_size(W, K, stride))
+        return {"x": rng.standard_normal((N, C, H, W)), "dout": rng.standard_normal(shape)}
+
+    return Case(
+        name,
+        title,
+        _run_pool,
+        inputs=inputs,
+        params=params,
+        points=points,
+        verify=_check_grads(_run_pool, params, {"x": "dx"}),
+    )
+
+
+def _run_relu(x, dout):
+    from cifar_cnn.layers import ReLU
+
+    relu = ReLU()
+    out = relu.forward(x)
+    return {"out": out, "dx": relu.backward(dout)}
+
+
+def _run_linear(x, w, b, dout):
+    from cifar_cnn.layers import Linear
+
+    D, M = w.shape
+    fc = Linear(D, M, rng=np.random.default_rng(0), dtype=np.float64)
+    fc.w, fc.b = w, b
+    out = fc.forward(x)
+    dx = fc.backward(dout)
+    return {"out": out, "dx": dx, "dw": fc.dw, "db": fc.db}
+
+
+def _linear_inputs(x_shape: tuple[int, ...], M: int):
+    def inputs(rng):
+        D = int(np.prod(x_shape[1:]))
+        return {
+            "x": rng.standard_normal(x_shape),
+            "w": rng.standard_normal((D, M)) / np.sqrt(D),
+            "b": rng.standard_normal(M),
+            "dout": rng.standard_normal((x_shape[0], M)),
+        }
+
+    return inputs
+
+
+def _run_softmax_ce(scores, y):
+    from cifar_cnn.layers import SoftmaxCrossEntropy
+
+    criterion = SoftmaxCrossEntropy()
+    loss = criterion.forward(scores, y)
+    return {"loss": float(loss), "dscores": criterion.backward()}
+
+
+# --------------------------------------------------------------------------- convnet.py
+
+_NET_KEYS = ("conv_w", "conv_b", "fc_w", "fc_b")
+
+
+def _run_convnet(x, y, conv_w, conv_b, fc_w, fc_b, stride, padding, pool):
+    """conv -> ReLU -> max pool -> linear, built from the given layers; your ConvNet chains them."""
+    from cifar_cnn.convnet import ConvNet
+    from cifar_cnn.layers import Conv2d, Linear, MaxPool2d, ReLU
+
+    F, C, K, _ = conv_w.shape
+    conv = Conv2d(C, F, K, stride=stride, padding=padding, rng=np.random.default_rng(0), dtype=np.float64)
+    fc = Linear(fc_w.shape[0], fc_w.shape[1], rng=np.random.default_rng(0), dtype=np.float64)
+    conv.w, conv.b, fc.w, fc.b = conv_w, conv_b, fc_w, fc_b
+    net = ConvNet([conv, ReLU(), MaxPool2d(pool), fc])
+    loss = net.forward(x, y)
+    scores = net.scores(x)
+    dx = net.backward()
+    grads = {"conv_w": conv.dw, "conv_b": conv.db, "fc_w": fc.dw, "fc_b": fc.db}
+    return {"loss": float(loss), "scores": scores, "dx": dx, "grads": grads}
+
+
+def _convnet_inputs(N: int, C: int, H: int, F: int, K: int, stride: int, padding: int, pool: int, classes: int):
+    def inputs(rng):
+        side = _out_size(_out_size(H, K, stride, padding), pool, pool)
+        D = F * side * side
+        return {
+            "x": rng.standard_normal((N, C, H, H)),
+            "y": _labels(rng, N, classes),
+            "conv_w": rng.standard_normal((F, C, K, K)) / np.sqrt(C * K * K),
+            "conv_b": 0.1 * rng.standard_normal(F),
+            "fc_w": rng.standard_normal((D, classes)) / np.sqrt(D),
+            "fc_b": 0.1 * rng.standard_normal(classes),
+        }
+
+    return inputs
+
+
+def _convnet_case(name, title, N, C, H, F, K, stride, padding, pool, classes, points=3.0) -> Case:
+    params = {"stride": stride, "padding": padding, "pool": pool}
+    wrt = {"x": "dx"} | {k: f"grads.{k}" for k in _NET_KEYS}
+    return Case(
+        name,
+        title,
+        _run_convnet,
+        inputs=_convnet_inputs(N, C, H, F, K, stride, padding, pool, classes),
+        params=params,
+        points=points,
+        verify=_check_grads(_run_convnet, params, wrt, output="loss"),
+    )
+
+
+# --------------------------------------------------------------------------- optim.py
+
+
+def _sgd_inputs(steps: int):
+    shapes = {"w0": (2, 3, 2, 2), "b0": (2,), "w1": (5, 3), "b1": (3,)}
+
+    def inputs(rng):
+        out = {f"p_{k}": rng.standard_normal(s) for k, s in shapes.items()}
+        for t in range(steps):
+            out |= {f"g{t}_{k}": rng.standard_normal(s) for k, s in shapes.items()}
+        return out
+
+    return inputs
+
+
+def _layers(arrays: dict[str, np.ndarray], count: int = 2) -> list[types.SimpleNamespace]:
+    return [types.SimpleNamespace(w=arrays[f"p_w{i}"], b=arrays[f"p_b{i}"]) for i in range(count)]
+
+
+def _run_sgd(steps, learning_rate, reg, momentum, **arrays):
+    from cifar_cnn.optim import SGD
+
+    layers = _layers(arrays)
+    opt = SGD(learning_rate, reg=reg, momentum=momentum)
+    out = {}
+    for t in range(steps):
+        for i, layer in enumerate(layers):
+            layer.dw, layer.db = arrays[f"g{t}_w{i}"], arrays[f"g{t}_b{i}"]
+        opt.step(layers)
+        out[f"after_step{t + 1}"] = {f"{n}{i}": getattr(lay, n).copy() for i, lay in enumerate(layers) for n in "wb"}
+    return out
+
+
+def _run_reg_loss(reg, **arrays):
+    from cifar_cnn.optim import SGD
+
+    return {"reg_loss": float(SGD(0.1, reg=reg).regularization_loss(_layers(arrays)))}
+
+
+# --------------------------------------------------------------------------- hidden-only runs
+
+
+def _run_conv_unchanged(x, w, b, dout, stride, padding):
+    """forward and backward must modify neither x, w, b nor dout."""
+    before = {k: v.copy() for k, v in {"x": x, "w": w, "b": b, "dout": dout}.items()}
+    out = _run_conv(x, w, b, dout, stride, padding)
+    after = {"x": x, "w": w, "b": b, "dout": dout}
+    return out | {"changed": {k: after[k] - before[k] for k in before}}
+
+
+def _run_pool_unchanged(x, dout, kernel_size, stride):
+    before = {"x": x.copy(), "dout": dout.copy()}
+    out = _run_pool(x, dout, kernel_size, stride)
+    return out | {"changed": {"x": x - before["x"], "dout": dout - before["dout"]}}
+
+
+def _ties(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Small integers as floats: many windows hold their maximum twice (the first one gets the gradient)."""
+    return rng.integers(-2, 3, size=shape).astype(np.float64)
+
+
+def _huge_scores(rng: np.random.Generator, N: int, K: int) -> np.ndarray:
+    """Scores about 1e4 in size: exp overflows unless each row's maximum is subtracted."""
+    return 1e4 * rng.standard_normal((N, K)) + 1e4 * rng.standard_normal((N, 1))
+
+
+def _run_convnet_predict(x, y, conv_w, conv_b, fc_w, fc_b, stride, padding, pool):
+    from cifar_cnn.convnet import ConvNet
+    from cifar_cnn.layers import Conv2d, Linear, MaxPool2d, ReLU
+
+    F, C, K, _ = conv_w.shape
+    conv = Conv2d(C, F, K, stride=stride, padding=padding, rng=np.random.default_rng(0), dtype=np.float64)
+    fc = Linear(fc_w.shape[0], fc_w.shape[1], rng=np.random.default_rng(0), dtype=np.float64)
+    conv.w, conv.b, fc.w, fc.b = conv_w, conv_b, fc_w, fc_b
+    net = ConvNet([conv, ReLU(), MaxPool2d(pool), fc])
+    return {"scores": net.scores(x), "pred": net.predict(x)}
+
+
+def _run_convnet_two_layers(x, y, w1, b1, w2, b2, fc_w, fc_b):
+    """conv -> ReLU -> conv (stride 2) -> ReLU -> pool 2 (stride 1) -> linear: two convolutions in a chain."""
+    from cifar_cnn.convnet import ConvNet
+    from cifar_cnn.layers import Conv2d, Linear, MaxPool2d, ReLU
+
+    rng = np.random.default_rng(0)
+    conv1 = Conv2d(w1.shape[1], w1.shape[0], w1.shape[2], padding=1, rng=rng, dtype=np.float64)
+    conv2 = Conv2d(w2.shape[1], w2.shape[0], w2.shape[2], stride=2, rng=rng, dtype=np.float64)
+    fc = Linear(fc_w.shape[0], fc_w.shape[1], rng=rng, dtype=np.float64)
+    conv1.w, conv1.b, conv2.w, conv2.b, fc.w, fc.b = w1, b1, w2, b2, fc_w, fc_b
+    net = ConvNet([conv1, ReLU(), conv2, ReLU(), MaxPool2d(2, 1), fc])
+    loss = net.forward(x, y)
+    dx = net.backward()
+    grads = {"w1": conv1.dw, "b1": conv1.db, "w2": conv2.dw, "b2": conv2.db, "fc_w": fc.dw, "fc_b": fc.db}
+    return {"loss": float(loss), "dx": dx, "grads": grads}
+
+
+def _two_conv_inputs(rng):
+    N, C, H, F1, F2, classes = 2, 2, 7, 3, 4, 3
+    side = _out_size(_out_size(_out_size(H, 3, 1, 1), 3, 2), 2, 1)
+    D = F2 * side * side
+    return {
+        "x": rng.standard_normal((N, C, H, H)),
+        "y": _labels(rng, N, classes),
+        "w1": rng.standard_normal((F1, C, 3, 3)) / np.sqrt(C * 9),
+        "b1": 0.1 * rng.standard_normal(F1),
+        "w2": rng.standard_normal((F2, F1, 3, 3)) / np.sqrt(F1 * 9),
+        "b2": 0.1 * rng.standard_normal(F2),
+        "fc_w": rng.standard_normal((D, classes)) / np.sqrt(D),
+        "fc_b": 0.1 * rng.standard_normal(classes),
+    }
+
+
+def _run_sgd_in_place(learning_rate, **arrays):
+    """step must update the very arrays the layers hold (w += v), not replace them."""
+    from cifar_cnn.optim import SGD
+
+    layers = _layers(arrays)
+    originals = [(layer.w, layer.b) for layer in layers]
+    for i, layer in enumerate(layers):
+        layer.dw, layer.db = arrays[f"g0_w{i}"], arrays[f"g0_b{i}"]
+    SGD(learning_rate, momentum=0.5).step(layers)
+    same = [layer.w is w and layer.b is b for layer, (w, b) in zip(layers, originals, strict=True)]
+    return {
+        "same_object": np.array(same),
+        "params": {f"{n}{i}": getattr(la, n) for i, la in enumerate(layers) for n in "wb"},
+    }
+
+
+def _run_sgd_reg_only(learning_rate, reg, steps, **arrays):
+    """Zero data gradients: only the weights shrink (by reg), the biases stay."""
+    from cifar_cnn.optim import SGD
+
+    layers = _layers(arrays)
+    opt = SGD(learning_rate, reg=reg, momentum=0.0)
+    for _ in range(steps):
+        for layer in layers:
+            layer.dw, layer.db = np.zeros_like(layer.w), np.zeros_like(layer.b)
+        opt.step(layers)
+    return {f"{n}{i}": getattr(layer, n) for i, layer in enumerate(layers) for n in "wb"}
+
+
+# --------------------------------------------------------------------------- models.py (PyTorch)
+
+
+def _model(cls_name: str, kwargs: dict, state: dict[str, np.ndarray]):
+    """Build ``cifar_cnn.models.<cls_name>(**kwargs)`` in float64 and copy ``state`` into its parameters."""
+    import torch
+
+    from cifar_cnn import models
+
+    model = getattr(models, cls_name)(**kwargs).double()
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, value in state.items():
+            if name not in params:
+                raise AttributeError(f"{cls_name} has no parameter {name!r} (see the docstring for the names)")
+            if tuple(params[name].shape) != value.shape:
+                raise ValueError(f"{cls_name}.{name}: shape {tuple(params[name].shape)}, expected {value.shape}")
+            params[name].copy_(torch.from_numpy(value))
+    return model
+
+
+def _num_params(model) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def _run_model(x, cls_name, kwargs, **state):
+    """Scores of ``x`` with injected weights, and the number of trainable parameters."""
+    import torch
+
+    model = _model(cls_name, kwargs, state)
+    model.eval()
+    with torch.no_grad():
+        scores = model(torch.from_numpy(x))
+    return {"scores": scores.detach().numpy(), "num_params": _num_params(model)}
+
+
+def _model_inputs(x_shape: tuple[int, ...], shapes: dict[str, tuple[int, ...]]):
+    def inputs(rng):
+        out = {"x": rng.standard_normal(x_shape)}
+        for name, shape in shapes.items():
+            fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else 1
+            out[name] = rng.standard_normal(shape) / np.sqrt(fan_in)
+        return out
+
+    return inputs
+
+
+def _two_layer_shapes(D: int, H: int, K: int) -> dict[str, tuple[int, ...]]:
+    return {"fc1.weight": (H, D), "fc1.bias": (H,), "fc2.weight": (K, H), "fc2.bias": (K,)}
+
+
+def _vanilla_shapes(K: int) -> dict[str, tuple[int, ...]]:
+    return {"conv1.weight": (32, 3, 7, 7), "conv1.bias": (32,), "fc1.weight": (K, 32 * 13 * 13), "fc1.bias": (K,)}
+
+
+_MAX_PARAMS = 5_000_000
+
+
+def _run_mymodel(x, num_classes):
+    """Your MyModel on a batch (evaluation mode): the shape of the scores and the parameter count."""
+    import torch
+
+    from cifar_cnn.models import MyModel
+
+    torch.manual_seed(0)  # your initialisation draws random numbers
+    model = MyModel(num_classes=num_classes)
+    model.eval()
+    with torch.no_grad():
+        scores = model(torch.from_numpy(x).float())
+    return {
+        "shape": np.array(scores.shape),
+        "finite": bool(torch.isfinite(scores).all()),
+        "num_params": _num_params(model),
+    }
+
+
+def _score_mymodel(got, expected, secret):
+    shape, finite, count = got.get("shape"), got.get("finite"), got.get("num_params")
+    if shape is None or finite is None or count is None:
+        return 0.0, "expected outputs shape, finite and num_params"
+    if shape.shape != expected["shape"].shape or np.any(shape != expected["shape"]):
+        return 0.0, f"scores: shape {tuple(shape)}, expected {tuple(expected['shape'])}"
+    if not bool(finite):
+        return 0.0, "scores: not all finite"
+    if int(count) > _MAX_PARAMS:
+        return 0.0, f"MyModel has {int(count):,} parameters, more than the {_MAX_PARAMS:,} allowed"
+    return 1.0, "ok"
+
+
+# --------------------------------------------------------------------------- losses.py, imbalance.py
+
+
+def _run_reweight(counts, beta):
+    from cifar_cnn.losses import reweight
+
+    weights = reweight([int(n) for n in counts], beta=beta)
+    return {"weights": weights.detach().numpy()}
+
+
+def _run_focal(logits, target, gamma, weight=None):
+    """FocalLoss(weight, gamma) on float64 logits: the loss, its gradient, and its difference from F.cross_entropy."""
+    import torch
+    import torch.nn.functional as F
+
+    from cifar_cnn.losses import FocalLoss
+
+    x = torch.from_numpy(logits).requires_grad_()
+    y = torch.from_numpy(target)
+    w = None if weight is None else torch.from_numpy(weight)
+    loss = FocalLoss(w, gamma=gamma)(x, y)
+    loss.backward()
+    ce = F.cross_entropy(x.detach(), y)
+    return {
+        "loss": loss.detach().numpy(),
+        "dlogits": x.grad.numpy(),
+        "loss_minus_cross_entropy": (loss - ce).detach().numpy(),
+    }
+
+
+def _focal_inputs(N: int, K: int, scale: float = 2.0, weighted: bool = True):
+    def inputs(rng):
+        out = {"logits": scale * rng.standard_normal((N, K)), "target": rng.integers(0, K, size=N)}
+        if weighted:
+            w = rng.uniform(0.2, 3.0, size=K)
+            out["weight"] = w / w.sum() * K
+        return out
+
+    return inputs
+
+
+def _run_counts(n_max, num_classes, imbalance_factor):
+    from cifar_cnn.imbalance import long_tailed_counts
+
+    counts = long_tailed_counts(n_max, num_classes, imbalance_factor)
+    return {"counts": np.array([int(n) for n in counts], dtype=np.int64)}
+
+
+def _run_indices(labels, counts):
+    from cifar_cnn.imbalance import long_tailed_indices
+
+    return {"indices": np.asarray(long_tailed_indices(labels, [int(n) for n in counts]), dtype=np.int64)}
+
+
+CASES = [
+    # layers.py: convolution
+    _conv_case("conv_pad2_stride2", "Conv2d: padding 2, stride 2, N=2 C=2 8x8, F=3, K=3", 2, 2, 8, 8, 3, 3, 2, 2),
+    _conv_case(
+        "conv_pad1_stride2_odd", "Conv2d: padding 1, stride 2, odd size 7x7, N=3 C=2 F=2", 3, 2, 7, 7, 2, 3, 2, 1
+    ),
+    _conv_case(
+        "conv_one_channel_batch_one", "Conv2d: a batch of one, one channel, 5x6, F=2, K=3", 1, 1, 5, 6, 2, 3, 1, 0
+    ),
+    _conv_case("conv_kernel1", "Conv2d: a 1x1 kernel, N=2 C=3 4x5, F=5", 2, 3, 4, 5, 5, 1, 1, 0),
+    _conv_case(
+        "conv_even_kernel_pad1", "Conv2d: a 2x2 kernel with padding 1, N=2 C=2 5x4, F=3", 2, 2, 5, 4, 3, 2, 1, 1
+    ),
+    _conv_case(
+        "conv_stride3_pad2", "Conv2d: stride 3, padding 2, kernel 3 on 8x7, N=2 C=1 F=3", 2, 1, 8, 7, 3, 3, 3, 2
+    ),
+    _conv_case(
+        "conv_kernel_equals_input", "Conv2d: kernel as large as the 4x4 input, N=3 C=2 F=2", 3, 2, 4, 4, 2, 4, 1, 0
+    ),
+    Case(
+        "conv_inputs_unchanged",
+        "Conv2d: forward and backward leave x, w, b and dout unchanged (padding 1, stride 2)",
+        _run_conv_unchanged,
+        inputs=_conv_inputs(2, 2, 6, 6, 3, 3, 2, 1),
+        params={"stride": 2, "padding": 1},
+    ),
+    # layers.py: max pooling
+    _pool_case(
+        "maxpool_not_tiling", "MaxPool2d: 2x2 windows on 7x9, the last row and column are dropped", 2, 2, 7, 9, 2, 2
+    ),
+    _pool_case("maxpool_overlapping", "MaxPool2d: 3x3 windows, stride 2 (overlapping) on 7x7", 2, 2, 7, 7, 3, 2),
+    _pool_case("maxpool_stride1_one", "MaxPool2d: 2x2, stride 1, a batch of one, one channel, 5x6", 1, 1, 5, 6, 2, 1),
+    _pool_case("maxpool_3x3_not_tiling", "MaxPool2d: 3x3 windows, stride 3 on 8x10 (not tiling)", 2, 3, 8, 10, 3, 3),
+    Case(
+        "maxpool_ties",
+        "MaxPool2d: windows with equal maxima send the gradient to the first one (row-major), 2x2 and 3x3 stride 2",
+        _run_pool_unchanged,
+        inputs=lambda rng: {"x": _ties(rng, (2, 2, 7, 7)), "dout": rng.standard_normal((2, 2, 3, 3))},
+        params={"kernel_size": 3, "stride": 2},
+    ),
+    Case(
+        "maxpool_ties_2x2",
+        "MaxPool2d: ties in 2x2 windows of 6x6; inputs unchanged",
+        _run_pool_unchanged,
+        inputs=lambda rng: {"x": _ties(rng, (2, 3, 6, 6)), "dout": rng.standard_normal((2, 3, 3, 3))},
+        params={"kernel_size": 2, "stride": 2},
+    ),
+    # layers.py: ReLU, Linear, loss
+    Case(
+        "relu_2d_zeros",
+        "ReLU: a (6, 4) matrix with exact zeros and negative values",
+        _run_relu,
+        inputs=lambda rng: {"x": _with_zeros(rng, (6, 4)), "dout": rng.standard_normal((6, 4))},
+    ),
+    Case(
+        "linear_batch_one",
+        "Linear: a batch of one (1, 6) -> (1, 3)",
+        _run_linear,
+        inputs=_linear_inputs((1, 6), 3),
+        verify=_check_grads(_run_linear, {}, {"x": "dx", "w": "dw", "b": "db"}),
+    ),
+    Case(
+        "linear_3d_input",
+        "Linear: input (4, 3, 5) flattened to (4, 15), M=2",
+        _run_linear,
+        inputs=_linear_inputs((4, 3, 5), 2),
+        verify=_check_grads(_run_linear, {}, {"x": "dx", "w": "dw", "b": "db"}),
+    ),
+    Case(
+        "softmax_ce_huge_scores",
+        "SoftmaxCrossEntropy: scores about 1e4 give a finite loss and gradient",
+        _run_softmax_ce,
+        inputs=lambda rng: {"scores": _huge_scores(rng, 6, 4), "y": _labels(rng, 6, 4)},
+        points=2,
+    ),
+    Case(
+        "softmax_ce_batch_one",
+        "SoftmaxCrossEntropy: a batch of one, 7 classes",
+        _run_softmax_ce,
+        inputs=lambda rng: {"scores": 3 * rng.standard_normal((1, 7)), "y": _labels(rng, 1, 7)},
+        verify=_check_grads(_run_softmax_ce, {}, {"scores": "dscores"}, output="loss"),
+    ),
+    Case(
+        "softmax_ce_tall",
+        "SoftmaxCrossEntropy: (9, 3) scores with shifted rows",
+        _run_softmax_ce,
+        inputs=lambda rng: {
+            "scores": rng.standard_normal((9, 3)) + 5 * rng.standard_normal((9, 1)),
+            "y": _labels(rng, 9, 3),
+        },
+        verify=_check_grads(_run_softmax_ce, {}, {"scores": "dscores"}, output="loss"),
+    ),
+    # convnet.py
+    _convnet_case(
+        "convnet_stride2_pad2",
+        "ConvNet: conv(3x3, stride 2, pad 2) -> ReLU -> pool 2 -> linear, N=3 C=1",
+        3,
+        1,
+        7,
+        2,
+        3,
+        2,
+        2,
+        2,
+        3,
+    ),
+    _convnet_case(
+        "convnet_batch_one_pool3",
+        "ConvNet: a batch of one, 3x3 pooling, 5 classes",
+        1,
+        2,
+        8,
+        2,
+        3,
+        1,
+        1,
+        3,
+        5,
+    ),
+    Case(
+        "convnet_two_convolutions",
+        "ConvNet: two convolutions, two ReLUs, pool 2 stride 1, linear; loss, dx and every gradient",
+        _run_convnet_two_layers,
+        inputs=_two_conv_inputs,
+        points=3,
+        verify=_check_grads(
+            _run_convnet_two_layers,
+            {},
+            {"x": "dx"} | {k: f"grads.{k}" for k in ("w1", "b1", "w2", "b2", "fc_w", "fc_b")},
+            output="loss",
+        ),
+    ),
+    Case(
+        "convnet_predict",
+        "ConvNet.scores and predict (given): scores of the chained layers",
+        _run_convnet_predict,
+        inputs=_convnet_inputs(4, 3, 6, 2, 3, 1, 0, 2, 3),
+        params={"stride": 1, "padding": 0, "pool": 2},
+    ),
+    # optim.py
+    Case(
+        "sgd_step_plain",
+        "SGD.step: one plain step (reg=0, momentum=0)",
+        _run_sgd,
+        inputs=_sgd_inputs(1),
+        params={"steps": 1, "learning_rate": 0.1, "reg": 0.0, "momentum": 0.0},
+    ),
+    Case(
+        "sgd_five_steps",
+        "SGD.step: five steps with momentum=0.5 and reg=0.1",
+        _run_sgd,
+        inputs=_sgd_inputs(5),
+        params={"steps": 5, "learning_rate": 0.05, "reg": 0.1, "momentum": 0.5},
+        points=2,
+    ),
+    Case(
+        "sgd_in_place",
+        "SGD.step: updates the arrays the layers hold, in place",
+        _run_sgd_in_place,
+        inputs=_sgd_inputs(1),
+        params={"learning_rate": 0.1},
+    ),
+    Case(
+        "sgd_reg_only",
+        "SGD.step: zero gradients and reg=0.5: weights shrink, biases stay",
+        _run_sgd_reg_only,
+        inputs=_sgd_inputs(0),
+        params={"learning_rate": 0.2, "reg": 0.5, "steps": 2},
+    ),
+    Case(
+        "regularization_loss_other",
+        "SGD.regularization_loss with reg=1.5",
+        _run_reg_loss,
+        inputs=lambda rng: {k: 2 * v for k, v in _sgd_inputs(0)(rng).items()},
+        params={"reg": 1.5},
+    ),
+    # models.py
+    Case(
+        "two_layer_net_batch_one",
+        "TwoLayerNet(12, 7, 4): a batch of one (1, 12)",
+        _run_model,
+        inputs=_model_inputs((1, 12), _two_layer_shapes(12, 7, 4)),
+        params={"cls_name": "TwoLayerNet", "kwargs": {"input_dim": 12, "hidden_dim": 7, "num_classes": 4}},
+    ),
+    Case(
+        "two_layer_net_cifar_size",
+        "TwoLayerNet(3072, 64, 10) on (3, 3, 32, 32): scores and parameter count",
+        _run_model,
+        inputs=_model_inputs((3, 3, 32, 32), _two_layer_shapes(3072, 64, 10)),
+        params={"cls_name": "TwoLayerNet", "kwargs": {"input_dim": 3072, "hidden_dim": 64, "num_classes": 10}},
+    ),
+    Case(
+        "vanilla_cnn_five_classes",
+        "VanillaCNN(num_classes=5): a batch of one, scores and parameter count",
+        _run_model,
+        inputs=_model_inputs((1, 3, 32, 32), _vanilla_shapes(5)),
+        params={"cls_name": "VanillaCNN", "kwargs": {"num_classes": 5}},
+        points=2,
+    ),
+    Case(
+        "mymodel_batch_three",
+        "MyModel(num_classes=7): (3, 3, 32, 32) -> finite (3, 7) scores, at most 5 million parameters",
+        _run_mymodel,
+        inputs=lambda rng: {"x": rng.standard_normal((3, 3, 32, 32))},
+        params={"num_classes": 7},
+        score=_score_mymodel,
+    ),
+    # losses.py
+    Case(
+        "reweight_beta_0999",
+        "reweight: counts of the factor-10 profile, beta=0.999",
+        _run_reweight,
+        inputs=lambda rng: {"counts": np.array([5000, 3871, 2997, 2320, 1796, 1391, 1077, 834, 645, 500])},
+        params={"beta": 0.999},
+    ),
+    Case(
+        "reweight_beta_zero",
+        "reweight: beta=0 gives equal weights (all ones)",
+        _run_reweight,
+        inputs=lambda rng: {"counts": np.array([30, 7, 1, 12])},
+        params={"beta": 0.0},
+    ),
+    Case(
+        "reweight_small_counts",
+        "reweight: small counts, beta=0.9, three classes",
+        _run_reweight,
+        inputs=lambda rng: {"counts": np.array([9, 4, 1])},
+        params={"beta": 0.9},
+    ),
+    Case(
+        "focal_gamma1_unweighted",
+        "FocalLoss(gamma=1) without weights, N=5 K=3",
+        _run_focal,
+        inputs=_focal_inputs(5, 3, weighted=False),
+        params={"gamma": 1.0},
+    ),
+    Case(
+        "focal_weighted_gamma0",
+        "FocalLoss(weight, gamma=0): weighted cross-entropy divided by N (not by the sum of weights)",
+        _run_focal,
+        inputs=_focal_inputs(8, 5),
+        params={"gamma": 0.0},
+        points=2,
+    ),
+    Case(
+        "focal_large_logits",
+        "FocalLoss(weight, gamma=0.5): logits of size 1e3 give a finite loss and gradient",
+        _run_focal,
+        inputs=_focal_inputs(6, 4, scale=1e3),
+        params={"gamma": 0.5},
+    ),
+    Case(
+        "focal_batch_one",
+        "FocalLoss(weight, gamma=3): a batch of one",
+        _run_focal,
+        inputs=_focal_inputs(1, 6),
+        params={"gamma": 3.0},
+    ),
+    # imbalance.py
+    Case(
+        "long_tailed_counts_50",
+        "long_tailed_counts(5000, 10, 50)",
+        _run_counts,
+        params={"n_max": 5000, "num_classes": 10, "imbalance_factor": 50},
+    ),
+    Case(
+        "long_tailed_counts_small",
+        "long_tailed_counts(100, 5, 10): five classes",
+        _run_counts,
+        params={"n_max": 100, "num_classes": 5, "imbalance_factor": 10},
+    ),
+    Case(
+        "long_tailed_counts_factor1",
+        "long_tailed_counts(37, 3, 1): a factor of 1 keeps every class whole",
+        _run_counts,
+        params={"n_max": 37, "num_classes": 3, "imbalance_factor": 1},
+    ),
+    Case(
+        "long_tailed_indices_all",
+        "long_tailed_indices: counts equal to what each class has, and a class kept empty",
+        _run_indices,
+        inputs=lambda rng: {"labels": rng.integers(0, 3, size=30), "counts": np.array([0, 2, 1])},
+    ),
+    Case(
+        "long_tailed_indices_profile",
+        "long_tailed_indices: the factor-10 profile of 20 a class on 200 shuffled labels",
+        _run_indices,
+        inputs=lambda rng: {
+            "labels": np.repeat(np.arange(10), 20)[rng.permutation(200)],
+            "counts": np.array([20, 15, 11, 9, 7, 5, 4, 3, 2, 2]),
+        },
+    ),
+]
