@@ -9,7 +9,7 @@ import sys
 import time
 
 from grader import oracle
-from grader.cases import to_arrays
+from grader.cases import load_npz, to_arrays
 from grader.check import reference_files
 from grader.grade import grade
 from grader.manifest import Manifest
@@ -22,7 +22,7 @@ def _in_process(manifest: Manifest, oracle_dir) -> float:
     try:
         t0 = time.perf_counter()
         for case, _ in cases:
-            inputs = oracle.load_arrays(oracle_dir / f"{case.name}.in.npz")
+            inputs = load_npz(oracle_dir / f"{case.name}.in.npz")
             to_arrays(case.run(**inputs, **dict(case.params)))
         return time.perf_counter() - t0
     finally:

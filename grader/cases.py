@@ -165,6 +165,12 @@ def gather_cases(files: list[tuple[Path, bool]]) -> list[tuple[Case, bool]]:
     return out
 
 
+def load_npz(path: Path | str) -> Arrays:
+    """Read an ``.npz`` into a dict of arrays, never unpickling anything."""
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
 def save_npz(path: Path | str, arrays: Mapping[str, np.ndarray]) -> None:
     """Write arrays as an ``.npz`` with fixed timestamps, so equal arrays give equal bytes."""
     import zipfile

@@ -44,9 +44,7 @@ def main(job_path: str) -> int:
     sys.path.insert(0, str(code_dir))
     os.chdir(job.get("cwd") or code_dir)
 
-    import numpy as np
-
-    from grader.cases import load_case_module, save_npz, to_arrays
+    from grader.cases import load_case_module, load_npz, save_npz, to_arrays
 
     # Keep our own handles: student code may monkey-patch numpy or builtins. That can only
     # spoil its own outputs, which the parent checks anyway.
@@ -66,8 +64,7 @@ def main(job_path: str) -> int:
         try:
             if case is None:
                 raise KeyError(f"no case named {name!r}")
-            with np.load(inputs_dir / f"{name}.npz", allow_pickle=False) as z:
-                inputs = {k: z[k] for k in z.files}
+            inputs = load_npz(inputs_dir / f"{name}.npz")
             result = case.run(**inputs, **dict(case.params))
             arrays = to_arrays(result)
             if oracle and case.verify is not None:

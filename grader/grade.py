@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 
 from grader import gradescope, oracle
-from grader.cases import Case
+from grader.cases import Case, load_npz
 from grader.compare import compare_outputs
 from grader.manifest import Manifest
 from grader.runner import CaseRun, prepare_code, run_cases
-from grader.sandbox import Sandbox, probe
+from grader.sandbox import Sandbox, interpreter_paths, probe
 from grader.submission import Submission, SubmissionError, collect
 
 
@@ -39,7 +39,7 @@ class Graded:
 def hidden_paths(manifest: Manifest, oracle_dir: Path) -> list[Path]:
     """Folders the child must not see: staff folders beside the assignment and beside the
     grader package (the course repository: other assignments, .git), the oracle."""
-    keep = {Path(sys.prefix).resolve(), Path(sys.executable).resolve().parent}
+    keep = {Path(p).resolve() for p in interpreter_paths()}
     hide: list[Path] = []
     for base in sorted({manifest.root.parent, Path(__file__).resolve().parent.parent}):
         for child in sorted(base.iterdir()):
@@ -118,14 +118,23 @@ def _grade(
     oracle_dir = oracle_dir or oracle.locate(manifest)
     cases = oracle.load_cases(manifest)
     by_name = {c.name: (c, pub) for c, pub in cases}
+    judged: dict[str, tuple[float, str]] = {}
+    missing: list[str] = []
+
+    def judge(name: str, run: CaseRun) -> tuple[float, str]:
+        """Fraction of the case's points and the message; each case's oracle files are read once."""
+        if name not in judged:
+            case, public = by_name[name]
+            if run.ok:
+                expected = load_npz(oracle_dir / f"{name}.out.npz")
+                secret = load_npz(oracle_dir / f"{name}.secret.npz")
+                judged[name] = _score(case, run, expected, secret, public)
+            else:
+                judged[name] = (0.0, _message(run, missing))
+        return judged[name]
 
     def stop(name: str, run: CaseRun) -> bool:
-        if not run.ok:
-            return True
-        case, public = by_name[name]
-        expected = oracle.load_arrays(oracle_dir / f"{name}.out.npz")
-        secret = oracle.load_arrays(oracle_dir / f"{name}.secret.npz")
-        return _score(case, run, expected, secret, public)[0] < 1.0
+        return judge(name, run)[0] < 1.0
 
     with Sandbox(manifest.limits, isolate=isolate) as sb:
         sb.hide = hidden_paths(manifest, oracle_dir) if sb.isolate else []
@@ -142,6 +151,7 @@ def _grade(
                 scratch.mkdir(mode=0o700)
                 sub = collect(manifest, Path(submission), scratch)
                 shutil.rmtree(scratch, ignore_errors=True)
+            missing.extend(sub.missing)  # judge() names them when an import fails
             code = work / "code"
             code.mkdir()
             rels = prepare_code(
@@ -174,13 +184,7 @@ def _grade(
             shutil.rmtree(work, ignore_errors=True)
     tests: list[gradescope.TestResult] = []
     for number, (case, public) in enumerate(cases, start=1):
-        run = runs[case.name]
-        if run.ok:
-            expected = oracle.load_arrays(oracle_dir / f"{case.name}.out.npz")
-            secret = oracle.load_arrays(oracle_dir / f"{case.name}.secret.npz")
-            frac, msg = _score(case, run, expected, secret, public)
-        else:
-            frac, msg = 0.0, _message(run, sub.missing)
+        frac, msg = judge(case.name, runs[case.name])
         status = "passed" if frac >= 1.0 else ("partly passed" if frac > 0 else "failed")
         tests.append(
             gradescope.TestResult(

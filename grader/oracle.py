@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.cases import Case, gather_cases, save_npz
+from grader.cases import Case, gather_cases, load_npz, save_npz
 from grader.manifest import Manifest
 from grader.runner import CHILD_RUNTIME, GRADER_DIR, prepare_code, run_cases
 from grader.sandbox import Sandbox
@@ -121,7 +121,7 @@ def build(manifest: Manifest, dest: Path, include_hidden: bool = True) -> Path:
             outputs = runs[case.name].outputs or {}
             _save(dest / f"{case.name}.out.npz", outputs)
             if case.score is not None:
-                secret = load_arrays(dest / f"{case.name}.secret.npz")
+                secret = load_npz(dest / f"{case.name}.secret.npz")
                 frac, msg = case.score(outputs, outputs, secret)
                 if frac < 1.0:
                     raise OracleError(f"case {case.name}: the reference scores {frac:.2f} on its own outputs: {msg}")
@@ -158,8 +158,3 @@ def locate(manifest: Manifest) -> Path:
     if (shipped / ORACLE_FILE).exists():
         return shipped
     return cached(manifest)
-
-
-def load_arrays(path: Path) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}

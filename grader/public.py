@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from grader.cases import Case, load_case_module, to_arrays
+from grader.cases import Case, load_case_module, load_npz, to_arrays
 from grader.compare import compare_outputs
 
 try:
@@ -36,18 +36,11 @@ def _expected_dir(tests_dir: Path) -> Path:
     return oracle.cached(load_manifest(tests_dir.parent))
 
 
-def _load(path: Path) -> dict:
-    import numpy as np
-
-    with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
-
-
 def check_case(tests_dir: Path, case: Case) -> None:
     """Run ``case`` on the code on ``sys.path`` and fail the test with the grader's message."""
     tests_dir = Path(tests_dir).resolve()
     expected_dir = _expected_dir(tests_dir)
-    inputs = _load(expected_dir / f"{case.name}.in.npz")
+    inputs = load_npz(expected_dir / f"{case.name}.in.npz")
     try:
         result = case.run(**inputs, **dict(case.params))
     except NotImplementedError as exc:
@@ -56,9 +49,9 @@ def check_case(tests_dir: Path, case: Case) -> None:
         got = to_arrays(result)
     except TypeError as exc:
         pytest.fail(str(exc), pytrace=False)
-    expected = _load(expected_dir / f"{case.name}.out.npz")
+    expected = load_npz(expected_dir / f"{case.name}.out.npz")
     if case.score is not None:
-        frac, msg = case.score(got, expected, _load(expected_dir / f"{case.name}.secret.npz"))
+        frac, msg = case.score(got, expected, load_npz(expected_dir / f"{case.name}.secret.npz"))
         if frac < 1.0:
             pytest.fail(f"{case.title}: scored {frac:.2f} of the points: {msg}", pytrace=False)
         return

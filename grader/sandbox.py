@@ -467,7 +467,7 @@ class Sandbox:
         # The interpreter's environment may live under /tmp (a fresh clone's .venv) or under a
         # folder other users cannot enter (/root, where pyenv puts Python): such folders get an
         # empty tmpfs too, and the environment is bound back, so the child can start Python.
-        keep = sorted({os.fsencode(p) for p in _interpreter_paths()})
+        keep = sorted({os.fsencode(p) for p in interpreter_paths()})
         covers = [(p, b"mode=1777") for p in private] + [(p, b"mode=0755") for p in _blocked_ancestors(keep)]
         covers = [(p, o) for p, o in covers if not any(p.startswith(q.rstrip(b"/") + b"/") for q, _ in covers)]
         home_opts = b""
@@ -626,7 +626,7 @@ class Sandbox:
             proc.wait()
 
 
-def _interpreter_paths() -> list[str]:
+def interpreter_paths() -> list[str]:
     """Folders the child needs to run this Python: the environment and the install it comes from."""
     out = set()
     for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix):
