@@ -6,6 +6,9 @@ The same objects serve the public tests (run in-process on a student's machine),
 child). This module is imported by the child, so it needs nothing beyond the standard
 library and NumPy.
 
+The hidden file may import the public file's helpers as ``from public_cases import ...``:
+the public file is always loaded first, under that name (``PUBLIC_MODULE``).
+
 Example, in an assignment's ``tests/cases.py`` (public) or ``grading/cases.py`` (hidden)::
 
     def _run_sigmoid(x):
@@ -64,7 +67,9 @@ class Case:
             ``score(got, expected, secret) -> (fraction in [0, 1], message)``.
         verify: oracle only, child side: ``verify(inputs, outputs)`` raises if the
             reference's outputs are wrong (numerical gradient checks go here).
-        timeout_s: wall-clock limit of this case; the manifest gives the default.
+        timeout_s: wall-clock limit of this case; the manifest gives the default. A case
+            with a longer limit than the default counts as slow: ``check`` runs it after
+            the others, so most mutants fail a quick case before it.
     """
 
     name: str
@@ -152,12 +157,23 @@ def load_case_module(path: Path, module_name: str | None = None) -> list[Case]:
     return cases
 
 
+# The public case file is imported under this name, always before the hidden one, so that a
+# hidden file can reuse the public file's helpers: ``from public_cases import _inject``.
+PUBLIC_MODULE = "public_cases"
+
+
+def load_case_files(paths: list[Path]) -> list[list[Case]]:
+    """Import case files in order, the first (the public one) as ``PUBLIC_MODULE``."""
+    return [load_case_module(path, PUBLIC_MODULE if i == 0 else None) for i, path in enumerate(paths)]
+
+
 def gather_cases(files: list[tuple[Path, bool]]) -> list[tuple[Case, bool]]:
-    """Load several case files; returns (case, public) pairs and rejects duplicate names."""
+    """Load several case files (the public one first); returns (case, public) pairs and
+    rejects duplicate names."""
     seen: dict[str, Path] = {}
     out: list[tuple[Case, bool]] = []
-    for path, public in files:
-        for case in load_case_module(path):
+    for (path, public), cases in zip(files, load_case_files([p for p, _ in files]), strict=True):
+        for case in cases:
             if case.name in seen:
                 raise ValueError(f"case {case.name!r} defined in {seen[case.name]} and {path}")
             seen[case.name] = path

@@ -44,7 +44,7 @@ def main(job_path: str) -> int:
     sys.path.insert(0, str(code_dir))
     os.chdir(job.get("cwd") or code_dir)
 
-    from grader.cases import load_case_module, load_npz, save_npz, to_arrays
+    from grader.cases import load_case_files, load_npz, save_npz, to_arrays
 
     # Keep our own handles: student code may monkey-patch numpy or builtins. That can only
     # spoil its own outputs, which the parent checks anyway.
@@ -52,8 +52,8 @@ def main(job_path: str) -> int:
     progress = open(out_dir / "progress", "a", buffering=1)  # noqa: SIM115 - open for the whole run
 
     cases = {}
-    for rel in job["case_files"]:
-        for case in load_case_module(code_dir / rel):
+    for loaded in load_case_files([code_dir / rel for rel in job["case_files"]]):  # public first
+        for case in loaded:
             cases[case.name] = case
 
     oracle = job.get("mode") == "oracle"

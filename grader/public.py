@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from grader.cases import Case, load_case_module, load_npz, to_arrays
+from grader.cases import PUBLIC_MODULE, Case, load_case_module, load_npz, to_arrays
 from grader.compare import compare_outputs
 
 try:
@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - pytest is in the requirements
 
 def public_cases(tests_dir: Path) -> list[Case]:
     """The cases of ``tests_dir/cases.py``."""
-    return load_case_module(Path(tests_dir) / "cases.py")
+    return load_case_module(Path(tests_dir) / "cases.py", PUBLIC_MODULE)
 
 
 @cache

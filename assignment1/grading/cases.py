@@ -1,7 +1,8 @@
 """Hidden cases of assignment 1: other shapes, seeds and edge cases, and a short training run.
 
-Never part of the handout. Same conventions as tests/cases.py: inputs built here from the
-case's generator, parameters injected, student modules imported only inside ``_run_*``.
+Never part of the handout. Same conventions as tests/cases.py, whose helpers this file
+imports (the grader loads the public file first, as ``public_cases``): inputs built here from
+the case's generator, parameters injected, student modules imported only inside ``_run_*``.
 """
 
 from __future__ import annotations
@@ -9,14 +10,21 @@ from __future__ import annotations
 import types
 
 import numpy as np
+from public_cases import (  # the public case file, loaded first under this name
+    _build_softmax_regression,
+    _build_two_layer,
+    _check_model_grads,
+    _labels,
+    _run_accuracy,
+    _run_minibatches,
+    _run_softmax_regression,
+    _run_two_layer_forward,
+    _two_layer,
+)
 
 from grader.cases import Case
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _labels(rng: np.random.Generator, N: int, K: int) -> np.ndarray:
-    return rng.integers(0, K, size=N)
 
 
 def _two_layer_inputs(N: int, D: int, H: int, K: int, scale: float = 1.0, x_scale: float = 1.0):
@@ -31,43 +39,6 @@ def _two_layer_inputs(N: int, D: int, H: int, K: int, scale: float = 1.0, x_scal
         }
 
     return inputs
-
-
-def _two_layer(activation: str, W1, b1, W2, b2):
-    from mnist_mlp.models import TwoLayerNet
-
-    D, H = W1.shape
-    model = TwoLayerNet(D, H, W2.shape[1], activation=activation, rng=np.random.default_rng(0))
-    model.params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
-    return model
-
-
-def _check_model_grads(build, tol: float = 1e-6):
-    """verify hook: the reference's analytic gradients match centred differences (float64)."""
-
-    def verify(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> None:
-        from grader.gradcheck import assert_gradient_close, numerical_gradient
-
-        model = build(inputs)
-        X, y = inputs["X"], inputs["y"]
-        for key, param in model.params.items():
-            num = numerical_gradient(lambda: model.forward(X, y, train=False)[0], param)
-            assert_gradient_close(outputs[f"grads.{key}"], num, key, tol)
-
-    return verify
-
-
-def _build_two_layer(activation):
-    return lambda inputs: _two_layer(activation, *(inputs[k].copy() for k in ("W1", "b1", "W2", "b2")))
-
-
-def _build_softmax_regression(inputs):
-    from mnist_mlp.models import SoftmaxRegression
-
-    W, b = inputs["W"].copy(), inputs["b"].copy()
-    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0))
-    model.params = {"W": W, "b": b}
-    return model
 
 
 # --------------------------------------------------------------------------- functional.py
@@ -105,12 +76,6 @@ def _run_softmax_cross_entropy(logits, y):
     return {"probs": probs, "loss": float(cross_entropy(probs, y))}
 
 
-def _run_accuracy(scores, y):
-    from mnist_mlp.functional import accuracy
-
-    return {"accuracy": float(accuracy(scores, y))}
-
-
 def _with_zeros(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 1.0) -> np.ndarray:
     x = scale * rng.standard_normal(shape)
     x[rng.random(shape) < 1 / 3] = 0.0
@@ -123,15 +88,6 @@ def _huge_logits(rng: np.random.Generator, N: int, K: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- models.py
-
-
-def _run_softmax_regression(X, y, W, b, train):
-    from mnist_mlp.models import SoftmaxRegression
-
-    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0))
-    model.params = {"W": W, "b": b}
-    loss, acc = model.forward(X, y, train=bool(train))
-    return {"loss": float(loss), "accuracy": float(acc), "grads": dict(model.grads)}
 
 
 def _run_softmax_regression_eval(X, y, W, b, gW, gb):
@@ -152,12 +108,6 @@ def _run_predict_softmax_regression(X, W, b):
     model.params = {"W": W, "b": b}
     scores, _ = model.forward_scores(X)
     return {"scores": scores, "pred": model.predict(X)}
-
-
-def _run_two_layer_forward(X, y, W1, b1, W2, b2, activation):
-    model = _two_layer(activation, W1, b1, W2, b2)
-    loss, acc = model.forward(X, y, train=True)
-    return {"loss": float(loss), "accuracy": float(acc), "grads": dict(model.grads)}
 
 
 def _run_two_layer_eval(X, y, W1, b1, W2, b2, activation, **grads):
@@ -239,21 +189,6 @@ def _run_reg_loss(reg, **arrays):
 
 
 # --------------------------------------------------------------------------- training.py
-
-
-def _run_minibatches(X, y, batch_size, seed, epochs=1, shuffle=True):
-    from mnist_mlp.training import iterate_minibatches
-
-    rng = np.random.default_rng(seed)
-    out = {}
-    for epoch in range(epochs):
-        batches = list(iterate_minibatches(X, y, batch_size, rng, shuffle=shuffle))
-        out[f"epoch{epoch + 1}"] = {
-            "X": np.concatenate([b[0] for b in batches]),
-            "y": np.concatenate([b[1] for b in batches]),
-            "batch_sizes": np.array([len(b[1]) for b in batches]),
-        }
-    return out
 
 
 def _run_train_epoch_softmax(X, y, W, b, batch_size, learning_rate, reg, momentum):

@@ -1,250 +1,58 @@
 """Hidden cases of assignment 2: other shapes, strides, paddings, seeds and edge cases.
 
-Never part of the handout. Same conventions as tests/cases.py (whose helpers are repeated
-here: the two case files are loaded separately): inputs built here from the case's
-generator, weights injected, student modules imported only inside ``_run_*``.
+Never part of the handout. Same conventions as tests/cases.py, whose helpers this file
+imports (the grader loads the public file first, as ``public_cases``): inputs built here from
+the case's generator, weights injected, student modules imported only inside ``_run_*``.
 """
 
 from __future__ import annotations
 
-import types
-
 import numpy as np
+from public_cases import (  # the public case file, loaded first under this name
+    _check_grads,
+    _conv_case,
+    _conv_inputs,
+    _convnet_case,
+    _convnet_inputs,
+    _focal_inputs,
+    _labels,
+    _layers,
+    _linear_inputs,
+    _model_inputs,
+    _out_size,
+    _pool_case,
+    _run_conv,
+    _run_counts,
+    _run_focal,
+    _run_indices,
+    _run_linear,
+    _run_model,
+    _run_mymodel,
+    _run_pool,
+    _run_reg_loss,
+    _run_relu,
+    _run_reweight,
+    _run_sgd,
+    _run_softmax_ce,
+    _score_mymodel,
+    _sgd_inputs,
+    _two_layer_shapes,
+    _vanilla_shapes,
+    _with_zeros,
+)
 
 from grader.cases import Case
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _labels(rng: np.random.Generator, N: int, K: int) -> np.ndarray:
-    return rng.integers(0, K, size=N)
-
-
-def _with_zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Normal entries, a third of them set to exactly 0 (where ReLU's derivative is taken as 0)."""
-    x = rng.standard_normal(shape)
-    x[rng.random(shape) < 1 / 3] = 0.0
-    return x
-
-
-def _out_size(size: int, K: int, stride: int, padding: int = 0) -> int:
-    return 1 + (size + 2 * padding - K) // stride
-
-
-def _check_grads(run, params: dict, wrt: dict[str, str], output: str = "out", tol: float = 1e-5):
-    """verify hook (oracle only): each gradient output matches centred differences of ``sum(output * dout)``.
-
-    ``wrt`` maps an input name to the output that holds its gradient; ``run`` reads the
-    inputs in place, so perturbing them changes what it computes.
-    """
-
-    def verify(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> None:
-        from grader.gradcheck import assert_gradient_close, numerical_gradient
-
-        arrays = {k: v.copy() for k, v in inputs.items()}
-        dout = arrays.get("dout", 1.0)
-        for name, grad_key in wrt.items():
-            num = numerical_gradient(lambda: run(**arrays, **params)[output], arrays[name], dout)
-            assert_gradient_close(outputs[grad_key], num, f"{grad_key} (d{output}/d{name})", tol)
-
-    return verify
-
-
 # --------------------------------------------------------------------------- layers.py
-
-
-def _run_conv(x, w, b, dout, stride, padding):
-    from cifar_cnn.layers import Conv2d
-
-    F, C, K, _ = w.shape
-    conv = Conv2d(C, F, K, stride=stride, padding=padding, rng=np.random.default_rng(0), dtype=np.float64)
-    conv.w, conv.b = w, b
-    out = conv.forward(x)
-    dx = conv.backward(dout)
-    return {"out": out, "dx": dx, "dw": conv.dw, "db": conv.db}
-
-
-def _conv_inputs(N: int, C: int, H: int, W: int, F: int, K: int, stride: int, padding: int):
-    def inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
-        H_out, W_out = _out_size(H, K, stride, padding), _out_size(W, K, stride, padding)
-        return {
-            "x": rng.standard_normal((N, C, H, W)),
-            "w": rng.standard_normal((F, C, K, K)) / np.sqrt(C * K * K),
-            "b": rng.standard_normal(F),
-            "dout": rng.standard_normal((N, F, H_out, W_out)),
-        }
-
-    return inputs
-
-
-def _conv_case(name, title, N, C, H, W, F, K, stride, padding, points=2.0) -> Case:
-    params = {"stride": stride, "padding": padding}
-    return Case(
-        name,
-        title,
-        _run_conv,
-        inputs=_conv_inputs(N, C, H, W, F, K, stride, padding),
-        params=params,
-        points=points,
-        verify=_check_grads(_run_conv, params, {"x": "dx", "w": "dw", "b": "db"}),
-    )
-
-
-def _run_pool(x, dout, kernel_size, stride):
-    from cifar_cnn.layers import MaxPool2d
-
-    pool = MaxPool2d(kernel_size, stride)
-    out = pool.forward(x)
-    return {"out": out, "dx": pool.backward(dout)}
-
-
-def _pool_case(name, title, N, C, H, W, K, stride, points=2.0) -> Case:
-    params = {"kernel_size": K, "stride": stride}
-
-    def inputs(rng):
-        shape = (N, C, _out_size(H, K, stride), _out_size(W, K, stride))
-        return {"x": rng.standard_normal((N, C, H, W)), "dout": rng.standard_normal(shape)}
-
-    return Case(
-        name,
-        title,
-        _run_pool,
-        inputs=inputs,
-        params=params,
-        points=points,
-        verify=_check_grads(_run_pool, params, {"x": "dx"}),
-    )
-
-
-def _run_relu(x, dout):
-    from cifar_cnn.layers import ReLU
-
-    relu = ReLU()
-    out = relu.forward(x)
-    return {"out": out, "dx": relu.backward(dout)}
-
-
-def _run_linear(x, w, b, dout):
-    from cifar_cnn.layers import Linear
-
-    D, M = w.shape
-    fc = Linear(D, M, rng=np.random.default_rng(0), dtype=np.float64)
-    fc.w, fc.b = w, b
-    out = fc.forward(x)
-    dx = fc.backward(dout)
-    return {"out": out, "dx": dx, "dw": fc.dw, "db": fc.db}
-
-
-def _linear_inputs(x_shape: tuple[int, ...], M: int):
-    def inputs(rng):
-        D = int(np.prod(x_shape[1:]))
-        return {
-            "x": rng.standard_normal(x_shape),
-            "w": rng.standard_normal((D, M)) / np.sqrt(D),
-            "b": rng.standard_normal(M),
-            "dout": rng.standard_normal((x_shape[0], M)),
-        }
-
-    return inputs
-
-
-def _run_softmax_ce(scores, y):
-    from cifar_cnn.layers import SoftmaxCrossEntropy
-
-    criterion = SoftmaxCrossEntropy()
-    loss = criterion.forward(scores, y)
-    return {"loss": float(loss), "dscores": criterion.backward()}
 
 
 # --------------------------------------------------------------------------- convnet.py
 
-_NET_KEYS = ("conv_w", "conv_b", "fc_w", "fc_b")
-
-
-def _run_convnet(x, y, conv_w, conv_b, fc_w, fc_b, stride, padding, pool):
-    """conv -> ReLU -> max pool -> linear, built from the given layers; your ConvNet chains them."""
-    from cifar_cnn.convnet import ConvNet
-    from cifar_cnn.layers import Conv2d, Linear, MaxPool2d, ReLU
-
-    F, C, K, _ = conv_w.shape
-    conv = Conv2d(C, F, K, stride=stride, padding=padding, rng=np.random.default_rng(0), dtype=np.float64)
-    fc = Linear(fc_w.shape[0], fc_w.shape[1], rng=np.random.default_rng(0), dtype=np.float64)
-    conv.w, conv.b, fc.w, fc.b = conv_w, conv_b, fc_w, fc_b
-    net = ConvNet([conv, ReLU(), MaxPool2d(pool), fc])
-    loss = net.forward(x, y)
-    scores = net.scores(x)
-    dx = net.backward()
-    grads = {"conv_w": conv.dw, "conv_b": conv.db, "fc_w": fc.dw, "fc_b": fc.db}
-    return {"loss": float(loss), "scores": scores, "dx": dx, "grads": grads}
-
-
-def _convnet_inputs(N: int, C: int, H: int, F: int, K: int, stride: int, padding: int, pool: int, classes: int):
-    def inputs(rng):
-        side = _out_size(_out_size(H, K, stride, padding), pool, pool)
-        D = F * side * side
-        return {
-            "x": rng.standard_normal((N, C, H, H)),
-            "y": _labels(rng, N, classes),
-            "conv_w": rng.standard_normal((F, C, K, K)) / np.sqrt(C * K * K),
-            "conv_b": 0.1 * rng.standard_normal(F),
-            "fc_w": rng.standard_normal((D, classes)) / np.sqrt(D),
-            "fc_b": 0.1 * rng.standard_normal(classes),
-        }
-
-    return inputs
-
-
-def _convnet_case(name, title, N, C, H, F, K, stride, padding, pool, classes, points=3.0) -> Case:
-    params = {"stride": stride, "padding": padding, "pool": pool}
-    wrt = {"x": "dx"} | {k: f"grads.{k}" for k in _NET_KEYS}
-    return Case(
-        name,
-        title,
-        _run_convnet,
-        inputs=_convnet_inputs(N, C, H, F, K, stride, padding, pool, classes),
-        params=params,
-        points=points,
-        verify=_check_grads(_run_convnet, params, wrt, output="loss"),
-    )
-
 
 # --------------------------------------------------------------------------- optim.py
-
-
-def _sgd_inputs(steps: int):
-    shapes = {"w0": (2, 3, 2, 2), "b0": (2,), "w1": (5, 3), "b1": (3,)}
-
-    def inputs(rng):
-        out = {f"p_{k}": rng.standard_normal(s) for k, s in shapes.items()}
-        for t in range(steps):
-            out |= {f"g{t}_{k}": rng.standard_normal(s) for k, s in shapes.items()}
-        return out
-
-    return inputs
-
-
-def _layers(arrays: dict[str, np.ndarray], count: int = 2) -> list[types.SimpleNamespace]:
-    return [types.SimpleNamespace(w=arrays[f"p_w{i}"], b=arrays[f"p_b{i}"]) for i in range(count)]
-
-
-def _run_sgd(steps, learning_rate, reg, momentum, **arrays):
-    from cifar_cnn.optim import SGD
-
-    layers = _layers(arrays)
-    opt = SGD(learning_rate, reg=reg, momentum=momentum)
-    out = {}
-    for t in range(steps):
-        for i, layer in enumerate(layers):
-            layer.dw, layer.db = arrays[f"g{t}_w{i}"], arrays[f"g{t}_b{i}"]
-        opt.step(layers)
-        out[f"after_step{t + 1}"] = {f"{n}{i}": getattr(lay, n).copy() for i, lay in enumerate(layers) for n in "wb"}
-    return out
-
-
-def _run_reg_loss(reg, **arrays):
-    from cifar_cnn.optim import SGD
-
-    return {"reg_loss": float(SGD(0.1, reg=reg).regularization_loss(_layers(arrays)))}
 
 
 # --------------------------------------------------------------------------- hidden-only runs
@@ -351,144 +159,7 @@ def _run_sgd_reg_only(learning_rate, reg, steps, **arrays):
 # --------------------------------------------------------------------------- models.py (PyTorch)
 
 
-def _model(cls_name: str, kwargs: dict, state: dict[str, np.ndarray]):
-    """Build ``cifar_cnn.models.<cls_name>(**kwargs)`` in float64 and copy ``state`` into its parameters."""
-    import torch
-
-    from cifar_cnn import models
-
-    model = getattr(models, cls_name)(**kwargs).double()
-    params = dict(model.named_parameters())
-    with torch.no_grad():
-        for name, value in state.items():
-            if name not in params:
-                raise AttributeError(f"{cls_name} has no parameter {name!r} (see the docstring for the names)")
-            if tuple(params[name].shape) != value.shape:
-                raise ValueError(f"{cls_name}.{name}: shape {tuple(params[name].shape)}, expected {value.shape}")
-            params[name].copy_(torch.from_numpy(value))
-    return model
-
-
-def _num_params(model) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
-def _run_model(x, cls_name, kwargs, **state):
-    """Scores of ``x`` with injected weights, and the number of trainable parameters."""
-    import torch
-
-    model = _model(cls_name, kwargs, state)
-    model.eval()
-    with torch.no_grad():
-        scores = model(torch.from_numpy(x))
-    return {"scores": scores.detach().numpy(), "num_params": _num_params(model)}
-
-
-def _model_inputs(x_shape: tuple[int, ...], shapes: dict[str, tuple[int, ...]]):
-    def inputs(rng):
-        out = {"x": rng.standard_normal(x_shape)}
-        for name, shape in shapes.items():
-            fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else 1
-            out[name] = rng.standard_normal(shape) / np.sqrt(fan_in)
-        return out
-
-    return inputs
-
-
-def _two_layer_shapes(D: int, H: int, K: int) -> dict[str, tuple[int, ...]]:
-    return {"fc1.weight": (H, D), "fc1.bias": (H,), "fc2.weight": (K, H), "fc2.bias": (K,)}
-
-
-def _vanilla_shapes(K: int) -> dict[str, tuple[int, ...]]:
-    return {"conv1.weight": (32, 3, 7, 7), "conv1.bias": (32,), "fc1.weight": (K, 32 * 13 * 13), "fc1.bias": (K,)}
-
-
-_MAX_PARAMS = 5_000_000
-
-
-def _run_mymodel(x, num_classes):
-    """Your MyModel on a batch (evaluation mode): the shape of the scores and the parameter count."""
-    import torch
-
-    from cifar_cnn.models import MyModel
-
-    torch.manual_seed(0)  # your initialisation draws random numbers
-    model = MyModel(num_classes=num_classes)
-    model.eval()
-    with torch.no_grad():
-        scores = model(torch.from_numpy(x).float())
-    return {
-        "shape": np.array(scores.shape),
-        "finite": bool(torch.isfinite(scores).all()),
-        "num_params": _num_params(model),
-    }
-
-
-def _score_mymodel(got, expected, secret):
-    shape, finite, count = got.get("shape"), got.get("finite"), got.get("num_params")
-    if shape is None or finite is None or count is None:
-        return 0.0, "expected outputs shape, finite and num_params"
-    if shape.shape != expected["shape"].shape or np.any(shape != expected["shape"]):
-        return 0.0, f"scores: shape {tuple(shape)}, expected {tuple(expected['shape'])}"
-    if not bool(finite):
-        return 0.0, "scores: not all finite"
-    if int(count) > _MAX_PARAMS:
-        return 0.0, f"MyModel has {int(count):,} parameters, more than the {_MAX_PARAMS:,} allowed"
-    return 1.0, "ok"
-
-
 # --------------------------------------------------------------------------- losses.py, imbalance.py
-
-
-def _run_reweight(counts, beta):
-    from cifar_cnn.losses import reweight
-
-    weights = reweight([int(n) for n in counts], beta=beta)
-    return {"weights": weights.detach().numpy()}
-
-
-def _run_focal(logits, target, gamma, weight=None):
-    """FocalLoss(weight, gamma) on float64 logits: the loss, its gradient, and its difference from F.cross_entropy."""
-    import torch
-    import torch.nn.functional as F
-
-    from cifar_cnn.losses import FocalLoss
-
-    x = torch.from_numpy(logits).requires_grad_()
-    y = torch.from_numpy(target)
-    w = None if weight is None else torch.from_numpy(weight)
-    loss = FocalLoss(w, gamma=gamma)(x, y)
-    loss.backward()
-    ce = F.cross_entropy(x.detach(), y)
-    return {
-        "loss": loss.detach().numpy(),
-        "dlogits": x.grad.numpy(),
-        "loss_minus_cross_entropy": (loss - ce).detach().numpy(),
-    }
-
-
-def _focal_inputs(N: int, K: int, scale: float = 2.0, weighted: bool = True):
-    def inputs(rng):
-        out = {"logits": scale * rng.standard_normal((N, K)), "target": rng.integers(0, K, size=N)}
-        if weighted:
-            w = rng.uniform(0.2, 3.0, size=K)
-            out["weight"] = w / w.sum() * K
-        return out
-
-    return inputs
-
-
-def _run_counts(n_max, num_classes, imbalance_factor):
-    from cifar_cnn.imbalance import long_tailed_counts
-
-    counts = long_tailed_counts(n_max, num_classes, imbalance_factor)
-    return {"counts": np.array([int(n) for n in counts], dtype=np.int64)}
-
-
-def _run_indices(labels, counts):
-    from cifar_cnn.imbalance import long_tailed_indices
-
-    return {"indices": np.asarray(long_tailed_indices(labels, [int(n) for n in counts]), dtype=np.int64)}
 
 
 CASES = [
