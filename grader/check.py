@@ -17,7 +17,7 @@ from pathlib import Path
 from grader import oracle
 from grader.grade import Graded, grade
 from grader.manifest import Manifest, load_manifest
-from grader.markers import only_solutions, strip_solutions
+from grader.markers import find_regions, only_solutions, strip_solutions
 from grader.mutants import Mutant, mutants_of
 
 MIN_MUTATION_SCORE = 0.90
@@ -73,9 +73,16 @@ def _grade_mutant(root: str, oracle_dir: str, ref: dict[str, bytes], mutant: Mut
 
 
 def all_mutants(manifest: Manifest) -> list[Mutant]:
+    """Mutants of every solution region, except those of the manifest's ``not_mutated`` functions."""
     out: list[Mutant] = []
     for rel in manifest.code_files:
-        out += mutants_of(rel, (manifest.root / rel).read_text())
+        source = (manifest.root / rel).read_text()
+        skipped = [
+            r
+            for r in find_regions(source.splitlines(keepends=True), rel)
+            if any(r.qualname == n or r.qualname.startswith(n + ".") for n in manifest.not_mutated)
+        ]
+        out += [m for m in mutants_of(rel, source) if not any(r.begin < m.line - 1 < r.end for r in skipped)]
     return out
 
 
@@ -109,13 +116,11 @@ def run_check(
         report.problems.append(f"stub failures without a reason: {silent}")
     # Control: each file as the mutants are written (ast.unparse, no change) must score full,
     # or every "caught" mutant below would only measure a broken harness.
-    for rel, data in ref.items():
-        if not rel.endswith(".py"):
-            continue
-        control = Mutant(rel, 0, "no change (unparsed)", ast.unparse(ast.parse(data.decode())) + "\n")
-        got = _grade_mutant(str(manifest.root), str(oracle_dir), ref, control)
-        if got < reference.score:
-            report.problems.append(f"{rel} rewritten by ast.unparse scores {got:g}: the mutants cannot be trusted")
+    controls = [
+        Mutant(rel, 0, "no change (unparsed)", ast.unparse(ast.parse(data.decode())) + "\n")
+        for rel, data in ref.items()
+        if rel.endswith(".py")
+    ]
     mutants = all_mutants(manifest)
     if limit is not None and limit <= 0:
         mutants = []
@@ -125,6 +130,12 @@ def run_check(
     workers = workers or max(1, min(4, os.cpu_count() or 1))
     ctx = mp.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        checks = {pool.submit(_grade_mutant, str(manifest.root), str(oracle_dir), ref, c): c for c in controls}
+        for fut, control in checks.items():
+            if (got := fut.result()) < reference.score:
+                report.problems.append(
+                    f"{control.file} rewritten by ast.unparse scores {got:g}: the mutants cannot be trusted"
+                )
         futures = {pool.submit(_grade_mutant, str(manifest.root), str(oracle_dir), ref, m): m for m in mutants}
         for i, fut in enumerate(cf.as_completed(futures), start=1):
             m = futures[fut]

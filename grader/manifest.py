@@ -25,6 +25,7 @@ Example::
     max_file_mb = 256          # largest file the child may write
     threads = 1                # OMP/BLAS threads in the child, for determinism
     hidden_visibility = "after_published"
+    not_mutated = ["MyModel"]  # regions of the student's own design (qualname prefixes): no mutants
 
 Unknown keys are rejected, so a typo does not silently fall back to a default.
 """
@@ -65,6 +66,10 @@ class Manifest:
     hidden_cases: str | None
     limits: Limits
     hidden_visibility: str = "after_published"
+    # Solution regions whose function's qualified name starts with one of these are the
+    # student's own design, graded by outcome (a trained model's accuracy), not against the
+    # reference: ``check`` does not mutate them, since any change there is legitimate.
+    not_mutated: tuple[str, ...] = ()
     max_file_kb: int = 512
     max_binary_mb: int = 20
     max_zip_mb: int = 20
@@ -142,6 +147,9 @@ def load_manifest(assignment_dir: str | Path) -> Manifest:
     public_cases = _take(g, "public_cases", str, "tests/cases.py", where)
     hidden_cases = _take(g, "hidden_cases", str, "grading/cases.py", where)
     visibility = _take(g, "hidden_visibility", str, "after_published", where)
+    not_mutated = _take(g, "not_mutated", list, [], where)
+    if not all(isinstance(n, str) and n for n in not_mutated):
+        raise ValueError(f"{where}: [grading] not_mutated must be a list of function names, got {not_mutated!r}")
     if visibility not in VISIBILITIES:
         raise ValueError(f"{where}: hidden_visibility must be one of {VISIBILITIES}, got {visibility!r}")
     limit_kw: dict[str, Any] = {}
@@ -165,5 +173,6 @@ def load_manifest(assignment_dir: str | Path) -> Manifest:
         hidden_cases=hidden_cases,
         limits=Limits(**limit_kw),
         hidden_visibility=visibility,
+        not_mutated=tuple(not_mutated),
         **sub,
     )

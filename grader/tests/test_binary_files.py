@@ -59,3 +59,24 @@ def test_check_passes_with_a_binary_file():
     """Does check give the reference full marks and the stubs (no weight file) zero?"""
     report = run_check(load_manifest(TOYBIN), workers=1, progress=False)
     assert report.ok and report.stubs.score == 0 and report.reference.score == 2
+
+
+def test_submit_without_the_weight_file_warns_and_zips_the_rest(tmp_path):
+    """A student who has not trained yet can still hand in code: the missing weight file is a
+    warning (its tests score 0), while a missing source file stays an error."""
+    import shutil
+    import subprocess
+    import sys
+
+    work = tmp_path / "toybin"
+    shutil.copytree(TOYBIN, work)
+    (work / "toybin_pkg" / "weights.npy").unlink()
+    cmd = [sys.executable, "-m", "grader", "submit", str(work), "--out", str(tmp_path / "sub.zip")]
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+    assert "warning: toybin_pkg/weights.npy: missing" in proc.stdout
+    assert zipfile.ZipFile(tmp_path / "sub.zip").namelist() == ["toybin_pkg/scaler.py"]
+    (work / "toybin_pkg" / "scaler.py").unlink()
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    assert proc.returncode != 0 and "toybin_pkg/scaler.py' does not exist" in proc.stderr
