@@ -149,12 +149,12 @@ class InMemoryDataset(Dataset):
         return self.transform(self.images[i]), self.labels[i]
 
 
-def make_transform(augment: bool) -> Callable[[torch.Tensor], torch.Tensor]:
+def make_transform(augment: bool, crop_padding: int = 4) -> Callable[[torch.Tensor], torch.Tensor]:
     """uint8 ``(3, 32, 32)`` -> normalised float32; with ``augment``, a random 32 x 32 crop of the image
-    padded by 4 zeros on each side and a horizontal flip with probability 1/2 come first."""
+    padded by ``crop_padding`` zeros on each side and a horizontal flip with probability 1/2 come first."""
     from torchvision.transforms import v2
 
-    steps = [v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip()] if augment else []
+    steps = [v2.RandomCrop(32, padding=crop_padding), v2.RandomHorizontalFlip()] if augment else []
     return v2.Compose([*steps, v2.ToDtype(torch.float32, scale=True), v2.Normalize(MEAN, STD)])
 
 
@@ -229,7 +229,7 @@ def download(
     return root
 
 
-def make_sample(src: str | Path, dest: str | Path = SAMPLE_DIR, train_per_class: int = 20, test_per_class: int = 10):
+def make_sample(src: str | Path, dest: str | Path = SAMPLE_DIR, train_per_class: int = 20, test_per_class: int = 100):
     """Copy a few images a class from a full tree, byte for byte: indices drawn with
     ``np.random.default_rng(0)`` per split and class, without replacement, sorted."""
     src, dest = Path(src), Path(dest)

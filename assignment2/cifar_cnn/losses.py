@@ -80,6 +80,6 @@ class FocalLoss(nn.Module):
         log_p = F.log_softmax(input, dim=1).gather(1, target[:, None])[:, 0]  # (N,) log p_i
         loss = (1 - log_p.exp()) ** self.gamma * -log_p  # (N,)
         if self.weight is not None:
-            loss = loss * self.weight.to(input.dtype)[target]
+            loss = loss * self.weight.to(input)[target]  # same dtype and device as the logits
         return loss.mean()
         # END SOLUTION

@@ -48,13 +48,14 @@ def build_model(config: TrainConfig, num_classes: int = len(CLASSES)) -> nn.Modu
     return MyModel(num_classes)
 
 
-def build_criterion(config: TrainConfig, class_counts: Sequence[int]) -> nn.Module:
-    """Cross-entropy, or the focal loss with class-balanced weights when ``reweight_beta > 0``."""
+def build_criterion(config: TrainConfig, class_counts: Sequence[int], weighted: bool = True) -> nn.Module:
+    """Cross-entropy, or the focal loss, with class-balanced weights when ``reweight_beta > 0``
+    (and ``weighted``: the epochs before ``reweight_start_epoch`` use no weights)."""
     if config.loss == "ce":
-        return nn.CrossEntropyLoss()
+        return nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     from cifar_cnn.losses import FocalLoss, reweight
 
-    weight = reweight(class_counts, config.reweight_beta) if config.reweight_beta > 0 else None
+    weight = reweight(class_counts, config.reweight_beta) if config.reweight_beta > 0 and weighted else None
     return FocalLoss(weight=weight, gamma=config.focal_gamma)
 
 
@@ -68,9 +69,14 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def autocast(device: torch.device, precision: str) -> torch.autocast:
+    """bfloat16 autocast for ``precision == "bf16"``, else a context that changes nothing."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
 @torch.no_grad()
 def evaluate(
-    model: nn.Module, data: ImageData, device: torch.device, batch_size: int = 500
+    model: nn.Module, data: ImageData, device: torch.device, batch_size: int = 500, precision: str = "fp32"
 ) -> tuple[float, float, list[float]]:
     """Mean cross-entropy, accuracy and per-class accuracy of ``model`` on ``data`` (no augmentation)."""
     model.eval()
@@ -80,7 +86,8 @@ def evaluate(
     for start in range(0, data.labels.shape[0], batch_size):
         x = transform(data.images[start : start + batch_size].to(device))
         y = data.labels[start : start + batch_size].to(device)
-        scores = model(x)
+        with autocast(device, precision):
+            scores = model(x).float()
         total_loss += nn.functional.cross_entropy(scores, y, reduction="sum").item()
         hits = (scores.argmax(dim=1) == y).float()
         correct += torch.bincount(y, weights=hits, minlength=len(CLASSES)).cpu()
@@ -96,18 +103,27 @@ def train_epoch(
     loader: DataLoader,
     device: torch.device,
     progress: Callable | None = None,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    precision: str = "fp32",
 ) -> tuple[float, float]:
-    """One pass over ``loader``; returns the example-weighted mean loss and accuracy seen while training."""
+    """One pass over ``loader``; returns the example-weighted mean loss and accuracy seen while training.
+
+    ``scheduler``, when given, is stepped after every batch (a per-step schedule such as OneCycleLR).
+    """
     model.train()
     total_loss, total_correct, count = 0.0, 0, 0
     batches = loader if progress is None else progress(loader)
     for x, y in batches:
-        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        scores = model(x)
-        loss = criterion(scores, y)
+        x = x.to(device, non_blocking=True, memory_format=torch.channels_last)
+        y = y.to(device, non_blocking=True)
+        with autocast(device, precision):
+            scores = model(x).float()
+            loss = criterion(scores, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         total_loss += loss.item() * y.shape[0]
         total_correct += int((scores.argmax(dim=1) == y).sum())
         count += y.shape[0]
@@ -185,22 +201,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     torch.manual_seed(int(init_seed))
-    model = build_model(config).to(device)
+    # channels_last: the memory layout oneDNN's and cuDNN's fastest convolutions work in.
+    model = build_model(config).to(device, memory_format=torch.channels_last)
     criterion = build_criterion(config, counts).to(device)
+    # Deferred re-weighting (Cao et al., 2019): no class weights for the first epochs.
+    unweighted = build_criterion(config, counts, weighted=False).to(device)
     optimizer = torch.optim.SGD(
-        model.parameters(), lr=config.learning_rate, momentum=config.momentum, weight_decay=config.weight_decay
-    )
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(
-        optimizer, milestones=list(config.lr_milestones), gamma=config.lr_gamma
+        model.parameters(),
+        lr=config.learning_rate,
+        momentum=config.momentum,
+        nesterov=config.nesterov,
+        weight_decay=config.weight_decay,
     )
     loader = DataLoader(
-        InMemoryDataset(train_data, make_transform(config.augment)),
+        InMemoryDataset(train_data, make_transform(config.augment, config.crop_padding)),
         batch_size=config.batch_size,
         shuffle=True,
         generator=torch.Generator().manual_seed(int(batch_seed)),
         num_workers=config.num_workers,
         pin_memory=device.type == "cuda",
     )
+
+    if config.lr_schedule == "onecycle":  # stepped per batch
+        batch_scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer,
+            max_lr=config.learning_rate,
+            epochs=config.epochs,
+            steps_per_epoch=len(loader),
+            pct_start=config.warmup_fraction,
+            anneal_strategy="linear",
+            cycle_momentum=False,
+        )
+        epoch_scheduler = None
+    else:  # stepped per epoch
+        batch_scheduler = None
+        epoch_scheduler = torch.optim.lr_scheduler.MultiStepLR(
+            optimizer, milestones=list(config.lr_milestones), gamma=config.lr_gamma
+        )
 
     keys = ("train_loss", "train_acc", "val_loss", "val_acc", "learning_rate", "seconds")
     history: dict[str, list[float]] = {k: [] for k in keys}
@@ -214,14 +251,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             def progress(it, epoch=epoch):
                 return tqdm(it, desc=f"epoch {epoch}/{config.epochs}", unit="batch", leave=False, dynamic_ncols=True)
 
-        train_loss, train_acc = train_epoch(model, criterion, optimizer, loader, device, progress)
-        scheduler.step()
+        train_loss, train_acc = train_epoch(
+            model,
+            criterion if epoch > config.reweight_start_epoch else unweighted,
+            optimizer,
+            loader,
+            device,
+            progress,
+            batch_scheduler,
+            config.precision,
+        )
+        if epoch_scheduler is not None:
+            epoch_scheduler.step()
         seconds = time.perf_counter() - t0
         history["train_loss"].append(train_loss)
         history["train_acc"].append(train_acc)
         line = f"epoch {epoch}/{config.epochs}: lr {lr:.4g}, train loss {train_loss:.4f} acc {train_acc:.4f}"
         if len(val.labels):
-            val_loss, val_acc, _ = evaluate(model, val, device)
+            val_loss, val_acc, _ = evaluate(model, val, device, precision=config.precision)
             history["val_loss"].append(val_loss)
             history["val_acc"].append(val_acc)
             line += f", validation loss {val_loss:.4f} acc {val_acc:.4f}"
@@ -230,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{line} ({seconds:.1f} s, {len(train_data.labels) / seconds:.0f} img/s)")
 
     train_seconds = float(sum(history["seconds"]))
-    test_loss, test_acc, class_acc = evaluate(model, test, device)
+    test_loss, test_acc, class_acc = evaluate(model, test, device, precision=config.precision)
     print(f"test accuracy {test_acc:.4f} (loss {test_loss:.4f}); per class {[round(a, 3) for a in class_acc]}")
     torch.save(model.state_dict(), out / "model.pt")
     metrics = {

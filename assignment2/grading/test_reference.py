@@ -339,9 +339,9 @@ def test_long_tailed_indices_keep_the_first_of_each_class():
 def test_sample_loads_as_uint8_with_ten_balanced_classes():
     train, test = cdata.load_split(cdata.SAMPLE_DIR, "train"), cdata.load_split(cdata.SAMPLE_DIR, "test")
     assert train.images.shape == (200, 3, 32, 32) and train.images.dtype == torch.uint8
-    assert test.images.shape == (100, 3, 32, 32)
+    assert test.images.shape == (1000, 3, 32, 32)
     assert torch.bincount(train.labels).tolist() == [20] * 10
-    assert torch.bincount(test.labels).tolist() == [10] * 10
+    assert torch.bincount(test.labels).tolist() == [100] * 10
 
 
 def test_transforms_normalise_and_augment():
@@ -444,6 +444,20 @@ def test_config_rejects_unknown_keys_and_strings_for_floats(tmp_path):
         load_config(path)
     with pytest.raises(ConfigError, match="lr_milestones"):
         TrainConfig.from_dict({"lr_milestones": [8, 4]})
+    bad_values = [
+        ({"lr_schedule": "cosine"}, "lr_schedule"),
+        ({"lr_schedule": "onecycle", "lr_milestones": [3]}, "lr_milestones"),
+        ({"precision": "fp16"}, "precision"),
+        ({"loss": "focal", "label_smoothing": 0.1}, "label_smoothing"),
+        ({"warmup_fraction": 1.0}, "warmup_fraction"),
+        ({"nesterov": True, "momentum": 0.0}, "nesterov"),
+        ({"crop_padding": -1}, "crop_padding"),
+        ({"reweight_start_epoch": 3, "loss": "focal"}, "reweight_start_epoch: needs"),
+        ({"reweight_start_epoch": 10, "epochs": 10, "loss": "focal", "reweight_beta": 0.9}, "reweight_start_epoch"),
+    ]
+    for values, match in bad_values:
+        with pytest.raises(ConfigError, match=match):
+            TrainConfig.from_dict(values)
 
 
 def test_train_entry_point_writes_metrics_curves_and_a_loadable_checkpoint(tmp_path, monkeypatch):
@@ -473,7 +487,7 @@ def test_train_long_tailed_focal_on_the_sample(tmp_path, monkeypatch):
     assert main(["--config", str(config), "--out", str(tmp_path / "run"), "--no-progress"]) == 0
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["train_class_counts"] == long_tailed_counts(20, 10, 10)
-    assert metrics["num_test"] == 100
+    assert metrics["num_test"] == 1000
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message given without CUDA")
@@ -489,3 +503,154 @@ def test_bench_runs_on_a_small_batch(capsys):
 
     assert main(["--batch", "2", "--repeat", "1"]) == 0
     assert "ratio" in capsys.readouterr().out
+
+
+def test_train_onecycle_bf16_label_smoothing_on_the_sample(tmp_path, monkeypatch):
+    """The options configs/mymodel.yaml uses: the learning rate rises from lr / 25, then falls to ~0."""
+    from cifar_cnn.train import main
+
+    monkeypatch.delenv("DATA_DIR", raising=False)
+    config = tmp_path / "oc.yaml"
+    config.write_text(
+        "model: vanilla_cnn\nepochs: 4\nbatch_size: 50\nval_size: 0\nlearning_rate: 0.05\nnesterov: true\n"
+        "lr_schedule: onecycle\nwarmup_fraction: 0.25\nlabel_smoothing: 0.2\nprecision: bf16\n"
+    )
+    assert main(["--config", str(config), "--out", str(tmp_path / "run"), "--device", "cpu", "--no-progress"]) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    lrs = metrics["history"]["learning_rate"]  # at the start of each epoch: 4 batches an epoch
+    assert lrs[0] == pytest.approx(0.05 / 25)
+    assert 0.04 < lrs[1] <= 0.05  # just past the peak, reached after 25% of the 16 steps
+    assert lrs[1] > lrs[2] > lrs[3] > 0
+    assert all(np.isfinite(e["train_loss"]) for e in metrics["epochs"])
+
+
+# --------------------------------------------------------------------------- checkpoint.py
+
+
+def _save(obj, path: Path) -> Path:
+    torch.save(obj, path)
+    return path
+
+
+def test_checkpoint_round_trip_and_predictions_on_the_sample(tmp_path):
+    from cifar_cnn.checkpoint import load_my_model, predict
+
+    torch.manual_seed(0)
+    model = MyModel().eval()
+    path = _save(model.state_dict(), tmp_path / "m.pt")
+    loaded = load_my_model(path)
+    test = cdata.load_split(cdata.SAMPLE_DIR, "test")
+    pred = predict(loaded, test.images[:30], batch_size=7)
+    assert pred.shape == (30,) and pred.dtype == np.int64
+    with torch.no_grad():
+        expected = model(cdata.make_transform(False)(test.images[:30])).argmax(dim=1).numpy()
+    np.testing.assert_array_equal(pred, expected)
+    # A bfloat16 copy of the weights loads into the float32 model too (dtypes are converted).
+    half = {k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in model.state_dict().items()}
+    assert next(load_my_model(_save(half, tmp_path / "h.pt")).parameters()).dtype == torch.float32
+    with pytest.raises(ValueError, match="uint8"):
+        predict(loaded, test.images[:3].float())
+
+
+def test_checkpoint_refusals_name_the_problem(tmp_path):
+    from cifar_cnn.checkpoint import CheckpointError, load_my_model
+
+    with pytest.raises(CheckpointError, match=r"no such file.*make train CONFIG=configs/mymodel\.yaml"):
+        load_my_model(tmp_path / "absent.pt")
+    with pytest.raises(CheckpointError, match=r"not a plain state dict.*model\.state_dict"):
+        load_my_model(_save(MyModel(), tmp_path / "whole.pt"))  # a pickled module
+    mixed = {"state_dict": MyModel().state_dict(), "epoch": 3}
+    with pytest.raises(CheckpointError, match="not tensors: 'state_dict', 'epoch'"):
+        load_my_model(_save(mixed, tmp_path / "mixed.pt"))
+    with pytest.raises(CheckpointError, match="does not fit MyModel"):
+        load_my_model(_save(VanillaCNN().state_dict(), tmp_path / "other.pt"))
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CheckpointError, match="not a plain state dict"):
+        load_my_model(tmp_path / "junk.pt")
+
+
+class _Exploit:
+    """Unpickling this runs a command: what a hostile checkpoint would carry."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_hostile_pickle_is_refused_without_running(tmp_path):
+    from cifar_cnn.checkpoint import CheckpointError, load_state_dict
+
+    marker = tmp_path / "pwned"
+    path = _save({"conv.weight": torch.zeros(1), "x": _Exploit(marker)}, tmp_path / "evil.pt")
+    with pytest.raises(CheckpointError, match="not a plain state dict"):
+        load_state_dict(path)
+    assert not marker.exists()
+
+
+def test_checkpoint_cli_reports_accuracy_per_class(tmp_path, capsys, monkeypatch):
+    from cifar_cnn.checkpoint import main
+
+    monkeypatch.delenv("DATA_DIR", raising=False)
+    path = _save(MyModel().state_dict(), tmp_path / "m.pt")
+    assert main(["--checkpoint", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "on the 1000 test images" in out and "truck" in out
+    assert main(["--checkpoint", str(tmp_path / "absent.pt")]) == 2
+
+
+# --------------------------------------------------------------------------- report.py
+
+
+def _fake_run(folder: Path, loss: str, accs: list[float]) -> Path:
+    folder.mkdir()
+    config = TrainConfig(loss=loss, focal_gamma=1.0 if loss == "focal" else 0.0).to_dict()
+    metrics = {
+        "config": config,
+        "train_class_counts": long_tailed_counts(5000, 10, 100),
+        "test_accuracy": float(np.mean(accs)),
+        "test_accuracy_per_class": dict(zip(cdata.CLASSES, accs, strict=True)),
+    }
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    return folder
+
+
+def test_report_tables_and_plots_runs_side_by_side(tmp_path, capsys):
+    from cifar_cnn.report import main
+
+    ce = _fake_run(tmp_path / "ce", "ce", [0.9 - 0.08 * k for k in range(10)])
+    focal = _fake_run(tmp_path / "focal", "focal", [0.8 - 0.02 * k for k in range(10)])
+    out = tmp_path / "cmp.png"
+    assert main([str(ce), str(focal), "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "cross-entropy" in lines[0] and "focal (gamma 1)" in lines[0]
+    truck = next(line for line in lines if line.startswith("truck")).split()
+    assert truck[1:] == ["50", "0.180", "0.620"]
+    assert next(line for line in lines if line.startswith("all")).split()[1:] == ["12406", "0.5400", "0.7100"]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main([str(tmp_path / "nowhere")]) == 2
+
+
+def test_deferred_reweighting_switches_the_weights_on_after_the_given_epoch(tmp_path, monkeypatch):
+    import cifar_cnn.train as ctrain
+
+    seen = []
+    real = ctrain.train_epoch
+
+    def spy(model, criterion, *args, **kwargs):
+        seen.append(criterion.weight)
+        return real(model, criterion, *args, **kwargs)
+
+    monkeypatch.setattr(ctrain, "train_epoch", spy)
+    monkeypatch.delenv("DATA_DIR", raising=False)
+    config = tmp_path / "drw.yaml"
+    config.write_text(
+        "model: two_layer\nhidden_dim: 8\nepochs: 3\nbatch_size: 64\nval_size: 0\nimbalance_factor: 10.0\n"
+        "loss: focal\nfocal_gamma: 1.0\nreweight_beta: 0.99\nreweight_start_epoch: 2\n"
+    )
+    assert ctrain.main(["--config", str(config), "--out", str(tmp_path / "run"), "--no-progress"]) == 0
+    assert seen[0] is None and seen[1] is None
+    torch.testing.assert_close(seen[2], reweight(long_tailed_counts(20, 10, 10), 0.99))

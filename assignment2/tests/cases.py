@@ -339,6 +339,37 @@ def _score_mymodel(got, expected, secret):
     return 1.0, "ok"
 
 
+# Your trained MyModel (cifar_cnn/my_model.pt) classifies the 1,000 test images of the committed
+# sample; the labels stay on the trusted side, and the accuracy earns points by tiers.
+_ACCURACY_TIERS = ((0.85, 1.0), (0.80, 0.75), (0.70, 0.5), (0.60, 0.25))
+
+
+def _sample_test_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    from cifar_cnn.data import SAMPLE_DIR, load_split  # staff module: fine on the trusted side
+
+    test = load_split(SAMPLE_DIR, "test")
+    return {"images": test.images.numpy(), "labels": test.labels.numpy()}
+
+
+def _run_checkpoint(images):
+    """Your MyModel with the weights of cifar_cnn/my_model.pt: predicted classes of the images."""
+    from cifar_cnn.checkpoint import load_my_model, predict
+
+    return {"pred": predict(load_my_model(), images)}
+
+
+def _score_checkpoint(got, expected, secret):
+    labels, pred = secret["labels"], got.get("pred")
+    if pred is None or pred.shape != labels.shape:
+        return 0.0, f"pred: expected shape {labels.shape}, got {None if pred is None else pred.shape}"
+    acc = float(np.mean(pred == labels))
+    tiers = ", ".join(f"{frac:g} of the points from {at:.0%}" for at, frac in _ACCURACY_TIERS)
+    for at, frac in _ACCURACY_TIERS:
+        if acc >= at:
+            return frac, f"accuracy {acc:.3f} on {labels.size} test images ({tiers})"
+    return 0.0, f"accuracy {acc:.3f} on {labels.size} test images: no points ({tiers})"
+
+
 # --------------------------------------------------------------------------- losses.py, imbalance.py
 
 
@@ -474,6 +505,16 @@ CASES = [
         inputs=lambda rng: {"x": rng.standard_normal((2, 3, 32, 32))},
         params={"num_classes": 10},
         score=_score_mymodel,
+    ),
+    Case(
+        "mymodel_checkpoint_accuracy",
+        "MyModel with your cifar_cnn/my_model.pt: accuracy on the 1,000 test images of data/sample",
+        _run_checkpoint,
+        inputs=_sample_test_inputs,
+        secret=("labels",),
+        score=_score_checkpoint,
+        points=8,
+        timeout_s=180,
     ),
     # losses.py
     Case(
