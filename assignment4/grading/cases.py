@@ -1,415 +1,68 @@
 """Hidden cases of assignment 4: other sizes, seeds and modes. Never part of the handout.
 
-Same conventions as tests/cases.py (whose helpers are repeated here, so that this file stands
-alone): inputs built here from the case's generator, weights injected by parameter name,
-float64, eval mode; student modules imported only inside ``_run_*``.
+Same conventions as tests/cases.py, whose helpers this file imports (the grader loads the
+public file first, as ``public_cases``): inputs built here from the case's generator, weights
+injected by parameter name, float64, eval mode; student modules imported only inside ``_run_*``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from public_cases import (  # the public case file, loaded first under this name
+    _FULL,
+    _S2S,
+    SOS,
+    _attention_inputs,
+    _cell_inputs,
+    _decoder_inputs,
+    _encoder_shapes,
+    _full,
+    _full_inputs,
+    _greedy_inputs,
+    _mhsa_inputs,
+    _no_grad,
+    _np,
+    _random_weights,
+    _run_attention,
+    _run_cell,
+    _run_decoder_step,
+    _run_encoder,
+    _run_full_beam,
+    _run_full_forward,
+    _run_full_generate,
+    _run_masks,
+    _run_mhsa,
+    _run_seq2seq_forward,
+    _run_seq2seq_greedy,
+    _run_transformer_translator,
+    _seq2seq_inputs,
+    _t,
+    _tokens,
+    _translator_inputs,
+)
 
 from grader.cases import Case
 
-PAD, SOS, EOS = 0, 2, 3
-
 # --------------------------------------------------------------------------- helpers
-
-
-def _random_weights(rng: np.random.Generator, shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
-    """``w.<name>`` arrays: embeddings N(0, 1), matrices N(0, 1/fan_in), biases N(0, 0.3^2),
-    layer-norm scales 1 + N(0, 0.1^2)."""
-    out = {}
-    for name, shape in shapes.items():
-        z = rng.standard_normal(shape)
-        if "norm" in name and name.endswith("weight"):
-            value = 1.0 + 0.1 * z
-        elif len(shape) == 1:
-            value = 0.3 * z
-        elif "embed" in name:
-            value = z
-        else:
-            value = z / np.sqrt(shape[1])
-        out[f"w.{name}"] = value
-    return out
-
-
-def _tokens(rng: np.random.Generator, lengths: list[int], vocab: int) -> np.ndarray:
-    """``(N, max(lengths))`` int64: ``<sos>``, random tokens 4..vocab-1, ``<eos>``, then padding."""
-    out = np.full((len(lengths), max(lengths)), PAD, dtype=np.int64)
-    for n, length in enumerate(lengths):
-        out[n, 0] = SOS
-        out[n, 1 : length - 1] = rng.integers(4, vocab, size=length - 2)
-        out[n, length - 1] = EOS
-    return out
-
-
-def _inject(module, arrays: dict[str, np.ndarray]):
-    """Float64, exactly the parameters named in ``arrays`` (``w.<name>``), copied in; eval mode."""
-    import torch
-
-    weights = {k[2:]: v for k, v in arrays.items() if k.startswith("w.")}
-    module = module.double()
-    params = dict(module.named_parameters())
-    missing, extra = sorted(set(weights) - set(params)), sorted(set(params) - set(weights))
-    if missing or extra:
-        raise ValueError(f"parameters: missing {missing}, unexpected {extra} (see the README for the names)")
-    with _no_grad():
-        for name, value in weights.items():
-            if tuple(params[name].shape) != value.shape:
-                raise ValueError(f"parameter {name}: expected shape {value.shape}, got {tuple(params[name].shape)}")
-            params[name].copy_(torch.from_numpy(value))
-    return module.eval()
-
-
-def _no_grad():
-    import torch
-
-    return torch.no_grad()
-
-
-def _np(x) -> np.ndarray:
-    return x.detach().cpu().numpy()
-
-
-def _t(x: np.ndarray):
-    import torch
-
-    return torch.from_numpy(np.ascontiguousarray(x))
-
-
-def _rnn_shapes(prefix: str, E_in: int, H: int, lstm: bool) -> dict[str, tuple[int, ...]]:
-    g = 4 if lstm else 1
-    return {
-        f"{prefix}weight_ih_l0": (g * H, E_in),
-        f"{prefix}weight_hh_l0": (g * H, H),
-        f"{prefix}bias_ih_l0": (g * H,),
-        f"{prefix}bias_hh_l0": (g * H,),
-    }
-
-
-def _encoder_shapes(V: int, E: int, H: int, lstm: bool, prefix: str = "") -> dict[str, tuple[int, ...]]:
-    return {f"{prefix}embedding.weight": (V, E), **_rnn_shapes(f"{prefix}rnn.", E, H, lstm)}
-
-
-def _decoder_shapes(V: int, E: int, H: int, lstm: bool, attention, prefix: str = "") -> dict[str, tuple[int, ...]]:
-    E_in = E + H if attention else E
-    return {
-        f"{prefix}embedding.weight": (V, E),
-        **_rnn_shapes(f"{prefix}rnn.", E_in, H, lstm),
-        f"{prefix}out.weight": (V, H),
-        f"{prefix}out.bias": (V,),
-    }
-
-
-def _mhsa_shapes(H: int, heads: int, prefix: str = "") -> dict[str, tuple[int, ...]]:
-    d_k = H // heads
-    shapes: dict[str, tuple[int, ...]] = {}
-    for proj in ("q_proj", "k_proj", "v_proj"):
-        for j in range(heads):
-            shapes |= {f"{prefix}{proj}.{j}.weight": (d_k, H), f"{prefix}{proj}.{j}.bias": (d_k,)}
-    return shapes | {f"{prefix}out_proj.weight": (H, H), f"{prefix}out_proj.bias": (H,)}
-
-
-def _translator_shapes(V_in, V_out, H, heads, F, L) -> dict[str, tuple[int, ...]]:
-    return {
-        "token_embed.weight": (V_in, H),
-        "pos_embed.weight": (L, H),
-        **_mhsa_shapes(H, heads, "attention."),
-        "norm_attn.weight": (H,),
-        "norm_attn.bias": (H,),
-        "ff.0.weight": (F, H),
-        "ff.0.bias": (F,),
-        "ff.2.weight": (H, F),
-        "ff.2.bias": (H,),
-        "norm_ff.weight": (H,),
-        "norm_ff.bias": (H,),
-        "out.weight": (V_out, H),
-        "out.bias": (V_out,),
-    }
-
-
-def _full_shapes(V_in, V_out, H, heads, n_enc, n_dec, F, L) -> dict[str, tuple[int, ...]]:
-    """The names and shapes of torch.nn.Transformer's parameters, read from torch itself."""
-    import torch
-    from torch import nn
-
-    _quiet_transformer_warnings()
-    with torch.device("meta"):
-        core = nn.Transformer(H, heads, n_enc, n_dec, F, batch_first=True)
-    inner = {f"transformer.{k}": tuple(v.shape) for k, v in core.named_parameters()}
-    return {
-        "src_embed.weight": (V_in, H),
-        "tgt_embed.weight": (V_out, H),
-        "src_pos.weight": (L, H),
-        "tgt_pos.weight": (L, H),
-        **inner,
-        "out.weight": (V_out, H),
-        "out.bias": (V_out,),
-    }
 
 
 # --------------------------------------------------------------------------- rnn.py
 
 
-def _run_rnn_cell(x, h, **w):
-    from nmt.rnn import RNNCell
-
-    cell = _inject(RNNCell(x.shape[2], h.shape[1]), w)
-    h = _t(h)
-    hs = []
-    for t in range(x.shape[0]):
-        h = cell(_t(x[t]), h)
-        hs.append(_np(h))
-    return {"h": np.stack(hs)}
-
-
-def _run_lstm_cell(x, h, c, **w):
-    from nmt.rnn import LSTMCell
-
-    cell = _inject(LSTMCell(x.shape[2], h.shape[1]), w)
-    h, c = _t(h), _t(c)
-    hs, cs = [], []
-    for t in range(x.shape[0]):
-        h, c = cell(_t(x[t]), h, c)
-        hs.append(_np(h))
-        cs.append(_np(c))
-    return {"h": np.stack(hs), "c": np.stack(cs)}
-
-
-def _cell_inputs(T: int, N: int, D_in: int, H: int, lstm: bool):
-    def inputs(rng):
-        arrays = {"x": rng.standard_normal((T, N, D_in)), "h": 0.5 * rng.standard_normal((N, H))}
-        if lstm:
-            arrays["c"] = rng.standard_normal((N, H))
-            shapes = {}
-            for g in ("i", "f", "g", "o"):
-                shapes |= {f"W_i{g}": (D_in, H), f"W_h{g}": (H, H), f"b_{g}": (H,)}
-        else:
-            shapes = {"W_ih": (D_in, H), "W_hh": (H, H), "b_h": (H,)}
-        return arrays | {k: 0.8 * rng.standard_normal(s) / np.sqrt(s[0]) for k, s in shapes.items()}
-
-    return inputs
-
-
-def _cell_weights(arrays):
-    return {f"w.{k}": v for k, v in arrays.items() if k not in ("x", "h", "c")}
-
-
-def _run_cell(x, h, lstm, c=None, **w):
-    weights = _cell_weights(w)
-    if lstm:
-        return _run_lstm_cell(x, h, c, **weights)
-    return _run_rnn_cell(x, h, **weights)
-
-
 # --------------------------------------------------------------------------- seq2seq.py
-
-
-def _run_attention(query, keys, kind, mask=None):
-    from nmt import seq2seq
-
-    fn = seq2seq.cosine_attention if kind == "cosine" else seq2seq.dot_product_attention
-    with _no_grad():
-        weights = fn(_t(query), _t(keys), None if mask is None else _t(mask))
-    return {"weights": _np(weights)}
-
-
-def _attention_inputs(N: int, S: int, H: int, lengths: list[int] | None):
-    def inputs(rng):
-        out = {"query": rng.standard_normal((N, H)), "keys": rng.standard_normal((N, S, H))}
-        if lengths is not None:
-            out["mask"] = np.arange(S)[None, :] < np.array(lengths)[:, None]
-        return out
-
-    return inputs
-
-
-def _run_encoder(src, V, E, H, model_type, **w):
-    from nmt.seq2seq import Encoder
-
-    enc = _inject(Encoder(V, E, H, dropout=0.5, model_type=model_type), w)
-    with _no_grad():
-        outputs, hidden = enc(_t(src))
-    out = {"outputs": _np(outputs)}
-    if model_type == "LSTM":
-        return out | {"h": _np(hidden[0]), "c": _np(hidden[1])}
-    return out | {"h": _np(hidden)}
-
-
-def _run_decoder_step(input, h, encoder_outputs, src_mask, V, E, H, model_type, attention, c=None, **w):
-    from nmt.seq2seq import Decoder
-
-    dec = _inject(Decoder(V, E, H, dropout=0.5, model_type=model_type, attention=attention), w)
-    hidden = (_t(h), _t(c)) if model_type == "LSTM" else _t(h)
-    with _no_grad():
-        logits, hidden, weights = dec(_t(input), hidden, _t(encoder_outputs), _t(src_mask))
-    out = {"logits": _np(logits)}
-    if weights is not None:
-        out["weights"] = _np(weights)
-    if model_type == "LSTM":
-        return out | {"h": _np(hidden[0]), "c": _np(hidden[1])}
-    return out | {"h": _np(hidden)}
-
-
-def _decoder_inputs(N, S, V, E, H, lstm, attention):
-    def inputs(rng):
-        lengths = [S, *rng.integers(2, S, size=N - 1)]
-        out = {
-            "input": rng.integers(0, V, size=N),
-            "h": 0.5 * rng.standard_normal((1, N, H)),
-            "encoder_outputs": rng.standard_normal((N, S, H)),
-            "src_mask": np.arange(S)[None, :] < np.array(lengths)[:, None],
-        }
-        if lstm:
-            out["c"] = rng.standard_normal((1, N, H))
-        return out | _random_weights(rng, _decoder_shapes(V, E, H, lstm, attention))
-
-    return inputs
-
-
-def _seq2seq(V_src, V_tgt, E, H, model_type, attention, w):
-    from nmt.seq2seq import Decoder, Encoder, Seq2Seq
-
-    encoder = Encoder(V_src, E, H, dropout=0.5, model_type=model_type)
-    decoder = Decoder(V_tgt, E, H, dropout=0.5, model_type=model_type, attention=attention)
-    return _inject(Seq2Seq(encoder, decoder, pad_idx=PAD), w)
-
-
-def _run_seq2seq_forward(src, tgt_in, V_src, V_tgt, E, H, model_type, attention, **w):
-
-    model = _seq2seq(V_src, V_tgt, E, H, model_type, attention, w)
-    with _no_grad():
-        return {"logits": _np(model(_t(src), _t(tgt_in)))}
-
-
-def _run_seq2seq_greedy(src, V_src, V_tgt, E, H, model_type, attention, max_len, **w):
-    model = _seq2seq(V_src, V_tgt, E, H, model_type, attention, w)
-    first = model.generate_translation(_t(src), max_len, sos_idx=SOS)
-    second = model.generate_translation(_t(src), max_len, sos_idx=SOS)
-    return {"tokens": _np(first), "tokens_again": _np(second)}
-
-
-def _seq2seq_inputs(src_lengths, tgt_lengths, V_src, V_tgt, E, H, lstm, attention, scale=1.0):
-    def inputs(rng):
-        tgt = _tokens(rng, tgt_lengths, V_tgt)
-        weights = _random_weights(
-            rng,
-            _encoder_shapes(V_src, E, H, lstm, "encoder.") | _decoder_shapes(V_tgt, E, H, lstm, attention, "decoder."),
-        )
-        return {
-            "src": _tokens(rng, src_lengths, V_src),
-            "tgt_in": tgt[:, :-1],
-            **{k: scale * v if "out." in k else v for k, v in weights.items()},
-        }
-
-    return inputs
-
-
-def _greedy_inputs(src_lengths, V_src, V_tgt, E, H, lstm, attention):
-    def inputs(rng):
-        arrays = _seq2seq_inputs(src_lengths, [3], V_src, V_tgt, E, H, lstm, attention, scale=3.0)(rng)
-        del arrays["tgt_in"]
-        return arrays
-
-    return inputs
 
 
 # --------------------------------------------------------------------------- transformer.py
 
 
-def _run_masks(tokens, T):
-    from nmt.transformer import causal_mask, padding_mask
-
-    return {"causal": _np(causal_mask(int(T))), "padding": _np(padding_mask(_t(tokens), PAD))}
-
-
-def _run_mhsa(x, heads, key_padding_mask=None, attn_mask=None, **w):
-    from nmt.transformer import MultiHeadSelfAttention
-
-    attn = _inject(MultiHeadSelfAttention(x.shape[2], int(heads)), w)
-    kpm = None if key_padding_mask is None else _t(key_padding_mask)
-    am = None if attn_mask is None else _t(attn_mask)
-    with _no_grad():
-        out, weights = attn(_t(x), kpm, am)
-    return {"out": _np(out), "weights": _np(weights), "weight_sums": _np(weights.sum(dim=-1))}
-
-
-def _mhsa_inputs(N, T, H, heads, lengths=None, causal=False):
-    def inputs(rng):
-        out = {"x": rng.standard_normal((N, T, H))}
-        if lengths is not None:
-            out["key_padding_mask"] = np.arange(T)[None, :] >= np.array(lengths)[:, None]
-        if causal:
-            out["attn_mask"] = np.triu(np.ones((T, T), dtype=bool), k=1)
-        return out | _random_weights(rng, _mhsa_shapes(H, heads))
-
-    return inputs
-
-
-def _run_transformer_translator(tokens, V_in, V_out, H, heads, F, L, causal, **w):
-    from nmt.transformer import TransformerTranslator
-
-    model = TransformerTranslator(V_in, V_out, H, heads, F, L, dropout=0.5, causal=bool(causal), pad_idx=PAD)
-    model = _inject(model, w)
-    with _no_grad():
-        return {"embedded": _np(model.embed(_t(tokens))), "logits": _np(model(_t(tokens)))}
-
-
-def _translator_inputs(lengths, V_in, V_out, H, heads, F, L):
-    def inputs(rng):
-        return {"tokens": _tokens(rng, lengths, V_in)} | _random_weights(
-            rng, _translator_shapes(V_in, V_out, H, heads, F, L)
-        )
-
-    return inputs
-
-
 # --------------------------------------------------------------------------- translator.py
 
 
-def _quiet_transformer_warnings() -> None:
-    """nn.Transformer warns about its nested-tensor fast path (correct results): not the student's doing."""
-    import warnings
-
-    warnings.filterwarnings("ignore", message="The PyTorch API of nested tensors is in prototype stage")
-    warnings.filterwarnings("ignore", message="enable_nested_tensor is True")
-
-
-def _full(V_in, V_out, H, heads, n_enc, n_dec, F, L, w):
-    from nmt.translator import FullTransformerTranslator
-
-    _quiet_transformer_warnings()
-    model = FullTransformerTranslator(V_in, V_out, H, heads, n_enc, n_dec, F, dropout=0.5, max_length=L, pad_idx=PAD)
-    return _inject(model, w)
-
-
-def _run_full_forward(src, tgt_in, V_in, V_out, H, heads, n_enc, n_dec, F, L, **w):
-    """Logits at the real (non-padding) target positions only: (number of real positions, V_out)."""
-
-    model = _full(V_in, V_out, H, heads, n_enc, n_dec, F, L, w)
-    with _no_grad():
-        logits = model(_t(src), _t(tgt_in))
-    return {"logits": _np(logits)[tgt_in != PAD]}
-
-
-def _run_full_generate(src, V_in, V_out, H, heads, n_enc, n_dec, F, L, max_len, **w):
-    model = _full(V_in, V_out, H, heads, n_enc, n_dec, F, L, w)
-    first = model.generate_translation(_t(src), int(max_len), sos_idx=SOS)
-    second = model.generate_translation(_t(src), int(max_len), sos_idx=SOS)
-    return {"tokens": _np(first), "tokens_again": _np(second)}
-
-
-def _full_inputs(src_lengths, tgt_lengths, V_in, V_out, H, heads, n_enc, n_dec, F, L, out_scale=1.0):
-    def inputs(rng):
-        arrays = {"src": _tokens(rng, src_lengths, V_in)}
-        if tgt_lengths is not None:
-            arrays["tgt_in"] = _tokens(rng, tgt_lengths, V_out)[:, :-1]
-        weights = _random_weights(rng, _full_shapes(V_in, V_out, H, heads, n_enc, n_dec, F, L))
-        weights["w.out.weight"] = out_scale * weights["w.out.weight"]
-        return arrays | weights
-
-    return inputs
+def _run_full_beam_two(src, max_len, **kw):
+    """A beam of 40 (over 13 tokens: every candidate is kept until 40) and a beam of 1 (greedy)."""
+    wide = _run_full_beam(src, max_len=max_len, beam_size=40, length_penalty=0.0, **kw)
+    one = _run_full_beam(src, max_len=max_len, beam_size=1, length_penalty=0.0, **kw)
+    return {"wide": wide, "one": one}
 
 
 def _run_masked_softmax(scores, mask=None):
@@ -450,9 +103,7 @@ def _repadded_inputs(rng):
     return arrays | {"src_repadded": np.concatenate([src, np.zeros((src.shape[0], 3), dtype=np.int64)], axis=1)}
 
 
-_S2S = {"V_src": 11, "V_tgt": 13, "E": 6, "H": 7}
 _S2S_B = {"V_src": 9, "V_tgt": 10, "E": 5, "H": 4}
-_FULL = {"V_in": 11, "V_out": 13, "H": 8, "heads": 2, "n_enc": 1, "n_dec": 1, "F": 12, "L": 9}
 _FULL_B = {"V_in": 10, "V_out": 9, "H": 12, "heads": 3, "n_enc": 2, "n_dec": 2, "F": 7, "L": 8}
 
 CASES = [
@@ -671,5 +322,21 @@ CASES = [
         inputs=_full_inputs([8, 4, 6], None, **_FULL_B, out_scale=4.0),
         params=_FULL_B | {"max_len": 6},
         points=2,
+    ),
+    Case(
+        "full_translator_beam_length_penalty",
+        "FullTransformerTranslator.beam_search: beam of 4, length_penalty 2, <eos> likely, 2+2 layers, 10 sentences",
+        _run_full_beam,
+        inputs=_full_inputs([7, 2, 5, 8, 4, 6, 3, 7, 5, 8], None, **_FULL_B, eos_bias=1.75),
+        params=_FULL_B | {"max_len": 7, "beam_size": 4, "length_penalty": 2.0},
+        points=2,
+    ),
+    Case(
+        "full_translator_beam_wide_and_greedy",
+        "FullTransformerTranslator.beam_search: a beam wider than the vocabulary, and a beam of 1",
+        _run_full_beam_two,
+        inputs=_full_inputs([6, 3, 5], None, **_FULL),
+        params=_FULL | {"max_len": 8},
+        points=1,
     ),
 ]

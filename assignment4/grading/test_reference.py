@@ -223,6 +223,64 @@ def test_full_translator_greedy_is_its_own_argmax_and_checks_lengths():
         model.generate_translation(src, 11)
 
 
+def _sequence_log_prob(model, src, tokens):
+    """Sum of log-probabilities of ``tokens`` (no <sos>) after <sos>, by teacher forcing."""
+    tgt_in = torch.cat([torch.tensor([text.SOS_IDX]), tokens[:-1]])[None]
+    with torch.no_grad():
+        log_probs = torch.log_softmax(model(src, tgt_in)[0], dim=-1)  # (L, V)
+    return float(log_probs[torch.arange(len(tokens)), tokens].sum())
+
+
+def test_beam_search_of_one_is_greedy_cut_at_eos():
+    model = _full()
+    for row in _tokens([7, 5, 3], 11):
+        src = row[None]
+        greedy = model.generate_translation(src, 9)[0]
+        eos = (greedy == text.EOS_IDX).nonzero()
+        expected = greedy[: int(eos[0]) + 1] if len(eos) else greedy
+        assert torch.equal(model.beam_search(src, 9, beam_size=1), expected)
+
+
+def test_wide_beam_search_is_exhaustive_search():
+    """A beam wider than every candidate set finds the best of all sequences, enumerated here,
+    with and without a length penalty (and the two bests differ for some sources)."""
+    import itertools
+
+    max_len, V = 4, 5
+    words = [v for v in range(V) if v != text.EOS_IDX]
+    # Every finished sequence: tokens without <eos> then <eos>, or max_len tokens without <eos>.
+    candidates = [[*body, text.EOS_IDX] for n in range(max_len) for body in itertools.product(words, repeat=n)]
+    candidates += [list(body) for body in itertools.product(words, repeat=max_len)]
+    differ = 0
+    for seed in range(8):
+        torch.manual_seed(seed)
+        model = FullTransformerTranslator(6, V, hidden_dim=8, num_heads=2, num_encoder_layers=1, num_decoder_layers=1,
+                                          dim_feedforward=8, max_length=6, dropout=0.0).eval()  # fmt: skip
+        with torch.no_grad():
+            model.out.weight.normal_()  # livelier distributions than the default initialisation
+        src = _tokens([4], 6, seed=seed)
+        log_probs = [_sequence_log_prob(model, src, torch.tensor(c)) for c in candidates]
+        bests = []
+        for length_penalty in (0.0, 2.0):
+            best = max(zip(log_probs, candidates, strict=True), key=lambda s: s[0] / len(s[1]) ** length_penalty)[1]
+            got = model.beam_search(src, max_len, beam_size=V**max_len, length_penalty=length_penalty)
+            assert got.tolist() == best, (seed, length_penalty)
+            bests.append(best)
+        differ += bests[0] != bests[1]
+    assert differ > 0, "the length penalty never changed the best sequence: the test would not see it ignored"
+
+
+def test_beam_search_checks_its_arguments():
+    model = _full()
+    src = _tokens([4, 3], 11)
+    with pytest.raises(ValueError, match="one sentence"):
+        model.beam_search(src, 5)
+    with pytest.raises(ValueError, match="max_len"):
+        model.beam_search(src[:1], 11)
+    with pytest.raises(ValueError, match="beam_size"):
+        model.beam_search(src[:1], 5, beam_size=0)
+
+
 # --------------------------------------------------------------------------- text.py
 
 
@@ -302,7 +360,9 @@ def test_configs_load_and_bad_values_are_rejected():
     for path in sorted((ROOT / "configs").glob("*.yaml")):
         load_config(path)
     assert TrainConfig.from_dict({"attention": None}).attention is None
-    for bad in ({"learning_rate": "1e-3"}, {"nope": 1}, {"attention": "additive"}, {"epochs": True}):
+    bad_values = ({"learning_rate": "1e-3"}, {"nope": 1}, {"attention": "additive"}, {"epochs": True})
+    bad_values += ({"beam_size": 0}, {"model": "seq2seq", "beam_size": 4}, {"length_penalty": -1.0})
+    for bad in bad_values:
         with pytest.raises(ConfigError):
             TrainConfig.from_dict(bad)
 
@@ -318,6 +378,7 @@ def test_training_runs_and_writes_its_outputs(model, tmp_path):
         cfg.write_text(
             f"model: {model}\nemb_size: 16\nhidden_size: 16\nhidden_dim: 16\nnum_heads: 2\n"
             "num_encoder_layers: 1\nnum_decoder_layers: 1\ndim_feedforward: 16\nepochs: 2\nbatch_size: 64\n"
+            + ("beam_size: 3\nlength_penalty: 0.6\n" if model == "transformer" else "")
         )
         out = tmp_path / "run"
         assert main(["--config", str(cfg), "--out", str(out), "--device", "cpu", "--no-progress"]) == 0
@@ -327,3 +388,10 @@ def test_training_runs_and_writes_its_outputs(model, tmp_path):
     assert len(metrics["epochs"]) == 2 and metrics["epochs"][0]["val_ppl"] > 1
     assert 0 <= metrics["test_bleu"] <= 100 and metrics["config"]["model"] == model
     assert (out / "curves.png").stat().st_size > 0 and (out / "samples.txt").read_text().count("ref:") == 10
+    state = torch.load(out / "model.pt", weights_only=True)
+    assert isinstance(state, dict) and all(isinstance(v, torch.Tensor) for v in state.values())
+    if model == "transformer":  # the beam-search extension is evaluated too
+        assert 0 <= metrics["test_bleu_beam"] <= 100
+        assert len((out / "translations_beam.txt").read_text().splitlines()) == metrics["num_test"]
+    else:
+        assert "test_bleu_beam" not in metrics

@@ -58,6 +58,10 @@ class TrainConfig:
     grad_clip: float = 1.0  # max L2 norm of the gradient, 0 for none
     label_smoothing: float = 0.0
     num_samples: int = 10  # test sentences whose translations go to samples.txt
+    # Above 1: the test BLEU of beam search (FullTransformerTranslator.beam_search, the
+    # extension) is reported too, beside greedy decoding's. Transformer only.
+    beam_size: int = 1
+    length_penalty: float = 0.0  # beam search: a finished hypothesis scores sum(log p) / length ** this
     seed: int = 0  # seeds the initial weights, dropout and the batch order
 
     def __post_init__(self) -> None:
@@ -90,6 +94,12 @@ class TrainConfig:
             raise ConfigError(
                 f"dropout, label_smoothing: expected in [0, 1), got {self.dropout}, {self.label_smoothing}"
             )
+        if self.beam_size < 1 or self.length_penalty < 0:
+            raise ConfigError(
+                f"beam_size, length_penalty: expected >= 1 and >= 0, got {self.beam_size}, {self.length_penalty}"
+            )
+        if self.beam_size > 1 and self.model != "transformer":
+            raise ConfigError("beam_size: beam search is written for model transformer only; use 1 for seq2seq")
         if not self.learning_rate > 0 or self.grad_clip < 0 or self.num_samples < 0:
             raise ConfigError("learning_rate: expected > 0; grad_clip, num_samples: expected >= 0")
 

@@ -6,8 +6,10 @@ else the CPU; or ``cpu``, ``cuda``), ``--seed`` (overrides the config's seed).
 
 Writes ``OUT/metrics.json`` (the config it ran, per-epoch train and validation loss and
 perplexity, seconds per epoch, and the final test loss, perplexity and BLEU),
-``OUT/curves.png`` (loss and perplexity per epoch) and ``OUT/samples.txt`` (a few test
-sentences: source, reference, translation).
+``OUT/curves.png`` (loss and perplexity per epoch), ``OUT/samples.txt`` (a few test
+sentences: source, reference, translation), ``OUT/translations.txt`` and ``OUT/model.pt``
+(the state dict). With ``beam_size > 1`` also the beam-search BLEU and
+``OUT/translations_beam.txt``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,16 @@ import torch
 
 from nmt import text
 from nmt.config import ConfigError, load_config
-from nmt.training import bleu, build_model, evaluate_loss, perplexity, prepare_data, train_epoch, translate
+from nmt.training import (
+    bleu,
+    build_model,
+    evaluate_loss,
+    perplexity,
+    prepare_data,
+    train_epoch,
+    translate,
+    translate_beam,
+)
 
 
 def pick_device(name: str) -> torch.device:
@@ -143,7 +154,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     max_len = config.max_length - 1
     hypotheses = translate(model, data.test.src, data.tgt_vocab, max_len, config.batch_size, device)
     test_bleu = bleu(hypotheses, data.test_ref_lines)
-    print(f"test loss {test_loss:.3f} (ppl {perplexity(test_loss):.1f}), BLEU {test_bleu:.2f}")
+    print(f"test loss {test_loss:.3f} (ppl {perplexity(test_loss):.1f}), BLEU {test_bleu:.2f} (greedy)")
+    beam: dict[str, float] = {}
+    if config.beam_size > 1:
+        tic = time.perf_counter()
+        beam_hypotheses = translate_beam(
+            model, data.test.src, data.tgt_vocab, max_len, config.beam_size, config.length_penalty, device
+        )
+        beam = {"test_bleu_beam": bleu(beam_hypotheses, data.test_ref_lines), "beam_seconds": time.perf_counter() - tic}
+        (out / "translations_beam.txt").write_text("".join(h + "\n" for h in beam_hypotheses), encoding="utf-8")
+        print(
+            f"BLEU {beam['test_bleu_beam']:.2f} with beam search (beam {config.beam_size}, length penalty "
+            f"{config.length_penalty:g}, {beam['beam_seconds']:.0f} s)"
+        )
+    torch.save(model.state_dict(), out / "model.pt")
 
     with (out / "samples.txt").open("w", encoding="utf-8") as fh:
         for i in range(min(config.num_samples, len(hypotheses))):
@@ -168,10 +192,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "test_bleu": test_bleu,
         "bleu_method": "sacrebleu.corpus_bleu, 13a tokenisation, detokenised lower-case output "
         "against lower-cased references, greedy decoding",
+        **beam,
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     save_curves(history, out / "curves.png", f"{config.model} on Multi30k de-en: test BLEU {test_bleu:.2f}")
-    print(f"wrote {out / 'metrics.json'}, {out / 'curves.png'}, {out / 'samples.txt'} and {out / 'translations.txt'}")
+    print(f"wrote {out / 'metrics.json'}, curves.png, samples.txt, translations.txt and model.pt in {out}")
     return 0
 
 

@@ -166,6 +166,26 @@ def translate(
     return out
 
 
+@torch.no_grad()
+def translate_beam(
+    model: nn.Module,
+    sources: list[torch.Tensor],
+    tgt_vocab: text.Vocab,
+    max_len: int,
+    beam_size: int,
+    length_penalty: float,
+    device: torch.device,
+) -> list[str]:
+    """Beam-search translations (``model.beam_search``, one sentence at a time), detokenised lower-case text."""
+    model.eval()
+    return [
+        text.detokenize(
+            tgt_vocab.decode(model.beam_search(src[None].to(device), max_len, beam_size, length_penalty).tolist())
+        )
+        for src in sources
+    ]
+
+
 def bleu(hypotheses: list[str], references: list[str]) -> float:
     """Corpus BLEU (sacrebleu, 13a) of lower-case hypotheses against the lower-cased references."""
     import sacrebleu

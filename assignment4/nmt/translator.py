@@ -1,4 +1,5 @@
-"""A full encoder-decoder translator on ``torch.nn.Transformer``, and greedy translation.
+"""A full encoder-decoder translator on ``torch.nn.Transformer``: greedy translation and,
+as an extension, beam search.
 
 Shapes: ``N`` batch, ``S`` source length, ``T`` target length, ``H`` hidden size,
 ``V_src``/``V_tgt`` vocabulary sizes. Token ids are int64, padded with ``pad_idx`` (0).
@@ -16,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nmt.text import PAD_IDX, SOS_IDX
+from nmt.text import EOS_IDX, PAD_IDX, SOS_IDX
 
 
 class FullTransformerTranslator(nn.Module):
@@ -111,4 +112,64 @@ class FullTransformerTranslator(nn.Module):
             next_token = logits[:, -1].argmax(dim=1)  # (N,)
             tgt = torch.cat([tgt, next_token.unsqueeze(1)], dim=1)
         return tgt[:, 1:]
+        # END SOLUTION
+
+    @torch.no_grad()
+    def beam_search(
+        self,
+        src: torch.Tensor,
+        max_len: int,
+        beam_size: int = 4,
+        length_penalty: float = 0.0,
+        sos_idx: int = SOS_IDX,
+        eos_idx: int = EOS_IDX,
+    ) -> torch.Tensor:
+        """Beam search for one source sentence (the extension).
+
+        A hypothesis is ``<sos>`` followed by generated tokens; its score is the sum of the
+        log-probabilities (``log_softmax`` of the last position's logits) of its tokens.
+
+        1. Start from the one hypothesis ``<sos>`` with score 0.
+        2. At each step ``t = 1 .. max_len``, every live hypothesis extended by every token of
+           the vocabulary is a candidate. Keep the ``beam_size`` best candidates over all
+           hypotheses (fewer if there are fewer candidates), best first. A kept candidate that
+           ends in ``<eos>`` is finished, with final score ``score / t ** length_penalty``;
+           the others are the live hypotheses of the next step.
+        3. Stop when no hypothesis is live, or after step ``max_len``; the hypotheses still
+           live then are finished too, with final score ``score / max_len ** length_penalty``.
+        4. Return the finished hypothesis of highest final score (the first one finished among
+           equals), without its ``<sos>``.
+
+        With ``beam_size = 1`` this is greedy decoding cut after the first ``<eos>``;
+        ``length_penalty = 0`` compares plain sums, which favours short translations.
+
+        Shape:
+            src ``(1, S)`` -> tokens ``(L,)`` int64, ``1 <= L <= max_len``, ending with
+            ``<eos>`` unless ``max_len`` steps ran out first.
+        """
+        if src.dim() != 2 or src.shape[0] != 1:
+            raise ValueError(f"src: expected one sentence, shape (1, S), got {tuple(src.shape)}")
+        if not 1 <= max_len <= self.max_length:
+            raise ValueError(f"max_len: expected 1 to max_length = {self.max_length}, got {max_len}")
+        if beam_size < 1:
+            raise ValueError(f"beam_size: expected >= 1, got {beam_size}")
+        # BEGIN SOLUTION
+        prefixes = torch.full((1, 1), sos_idx, dtype=torch.int64, device=src.device)  # (B, t): live hypotheses
+        scores = torch.zeros(1, device=src.device)  # (B,) summed log-probabilities
+        finished: list[tuple[float, torch.Tensor]] = []
+        for step in range(1, max_len + 1):
+            logits = self.forward(src.expand(prefixes.shape[0], -1), prefixes)[:, -1]  # (B, V)
+            total = scores[:, None] + torch.log_softmax(logits.float(), dim=-1)  # (B, V)
+            best, flat = total.flatten().topk(min(beam_size, total.numel()))  # (k,), best first
+            beam, token = flat // total.shape[1], flat % total.shape[1]
+            prefixes = torch.cat([prefixes[beam], token[:, None]], dim=1)  # (k, t + 1)
+            done = token == eos_idx
+            for i in done.nonzero().flatten().tolist():
+                finished.append((best[i].item() / step**length_penalty, prefixes[i, 1:]))
+            prefixes, scores = prefixes[~done], best[~done]
+            if prefixes.shape[0] == 0:
+                break
+        for i in range(prefixes.shape[0]):  # still live after max_len steps
+            finished.append((scores[i].item() / max_len**length_penalty, prefixes[i, 1:]))
+        return max(finished, key=lambda f: f[0])[1]
         # END SOLUTION

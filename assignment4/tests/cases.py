@@ -404,13 +404,33 @@ def _run_full_generate(src, V_in, V_out, H, heads, n_enc, n_dec, F, L, max_len, 
     return {"tokens": _np(first), "tokens_again": _np(second)}
 
 
-def _full_inputs(src_lengths, tgt_lengths, V_in, V_out, H, heads, n_enc, n_dec, F, L, out_scale=1.0):
+def _run_full_beam(src, V_in, V_out, H, heads, n_enc, n_dec, F, L, max_len, beam_size, length_penalty, **w):
+    """beam_search on each source row alone: tokens padded with -1 to max_len, and their lengths."""
+    model = _full(V_in, V_out, H, heads, n_enc, n_dec, F, L, w)
+    tokens = np.full((src.shape[0], int(max_len)), -1, dtype=np.int64)
+    lengths = np.zeros(src.shape[0], dtype=np.int64)
+    for i in range(src.shape[0]):
+        with _no_grad():
+            out = _np(
+                model.beam_search(
+                    _t(src[i : i + 1]), int(max_len), beam_size=int(beam_size), length_penalty=float(length_penalty)
+                )
+            )
+        lengths[i] = out.shape[0]
+        tokens[i, : out.shape[0]] = out[: int(max_len)]
+    return {"tokens": tokens, "lengths": lengths}
+
+
+def _full_inputs(src_lengths, tgt_lengths, V_in, V_out, H, heads, n_enc, n_dec, F, L, out_scale=1.0, eos_bias=0.0):
+    """``eos_bias`` raises the output bias of ``<eos>``: translations of several lengths."""
+
     def inputs(rng):
         arrays = {"src": _tokens(rng, src_lengths, V_in)}
         if tgt_lengths is not None:
             arrays["tgt_in"] = _tokens(rng, tgt_lengths, V_out)[:, :-1]
         weights = _random_weights(rng, _full_shapes(V_in, V_out, H, heads, n_enc, n_dec, F, L))
         weights["w.out.weight"] = out_scale * weights["w.out.weight"]
+        weights["w.out.bias"][EOS] += eos_bias
         return arrays | weights
 
     return inputs
@@ -525,6 +545,14 @@ CASES = [
         _run_full_generate,
         inputs=_full_inputs([6, 3, 5, 4], None, **_FULL, out_scale=4.0),
         params=_FULL | {"max_len": 5},
+        points=2,
+    ),
+    Case(
+        "full_translator_beam",
+        "FullTransformerTranslator.beam_search (extension): beam of 3, 6 steps, 4 sentences one by one",
+        _run_full_beam,
+        inputs=_full_inputs([6, 3, 5, 4], None, **_FULL),
+        params=_FULL | {"max_len": 6, "beam_size": 3, "length_penalty": 0.0},
         points=2,
     ),
 ]
