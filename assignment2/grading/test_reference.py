@@ -371,7 +371,7 @@ def test_resolve_data_dir_unpacks_an_archive_once(tmp_path):
     dest = tmp_path / "full"
     root = cdata.resolve_data_dir(tmp_path / "shared", unpack_to=dest)
     assert root == dest / "cifar10"
-    assert cdata.load_split(root, "test").images.shape == (100, 3, 32, 32)
+    assert cdata.load_split(root, "test").images.shape == (1000, 3, 32, 32)
     (root / "test" / "cat" / "0000.jpg").unlink()  # a second call finds the marker and does not unpack again
     assert cdata.resolve_data_dir(tmp_path / "shared", unpack_to=dest) == root
     assert not (root / "test" / "cat" / "0000.jpg").exists()
