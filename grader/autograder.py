@@ -53,7 +53,8 @@ def stage(manifest: Manifest, dest: Path) -> Path:
         target = assignment / manifest.hidden_cases
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(manifest.root / manifest.hidden_cases, target)
-    shutil.copytree(oracle_dir, assignment / "expected")
+    # The graded run only: the public (unsalted) files are the handout's business.
+    shutil.copytree(oracle_dir, assignment / "expected", ignore=shutil.ignore_patterns(oracle.PUBLIC_DIR))
     copy_grader(source)
     shutil.copyfile(requirements_of(manifest), dest / "requirements.txt")
     for name in ("setup.sh", "run_autograder"):

@@ -27,6 +27,7 @@ Example, in an assignment's ``tests/cases.py`` (public) or ``grading/cases.py`` 
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import re
 import sys
@@ -57,7 +58,14 @@ class Case:
             dicts is flattened to ``"outer.inner"`` keys).
         inputs: trusted side. ``inputs(rng) -> dict[str, np.ndarray]``, with ``rng`` a
             ``np.random.Generator`` seeded from the case name, so inputs never depend on
-            the order in which anything else draws random numbers.
+            the order in which anything else draws random numbers. The graded run mixes a
+            secret salt into that seed (see ``rng``), so its inputs are ones the handout
+            holds no answer for: draw every input from ``rng``.
+        graded_inputs: trusted side, graded run only: ``graded_inputs(rng)`` (the salted
+            generator) replaces ``inputs`` there. For held-out data the handout must not
+            hold (images whose labels are ``secret``, kept in the assignment's ``grading/``
+            folder), or for fresh draws where the public run shows a fixed example (the
+            counts of a paper's table). The public run keeps ``inputs``.
         params: JSON-able constants passed to ``run`` as keywords (sizes, mode names).
         points: value of the case.
         atol, rtol: tolerances of the default comparison, ``|got - exp| <= atol + rtol*|exp|``.
@@ -84,6 +92,7 @@ class Case:
     score: ScoreFn | None = None
     verify: Callable[[Arrays, Arrays], None] | None = None
     timeout_s: float | None = None
+    graded_inputs: Callable[[np.random.Generator], Mapping[str, np.ndarray]] | None = None
 
     def __post_init__(self) -> None:
         if not NAME_RE.fullmatch(self.name):
@@ -93,13 +102,23 @@ class Case:
         if not self.title or "\n" in self.title:
             raise ValueError(f"case {self.name}: title must be one non-empty line")
 
-    def rng(self) -> np.random.Generator:
-        """The generator ``inputs`` receives: seeded from the case name alone."""
-        return np.random.default_rng(zlib.crc32(self.name.encode()))
+    def rng(self, salt: str = "") -> np.random.Generator:
+        """The generator ``inputs`` receives: seeded from the case name alone for the public
+        run (what the handout and ``make test`` use), and from the name and the course's
+        secret ``salt`` for the graded run, whose inputs no student can recompute."""
+        if not salt:
+            return np.random.default_rng(zlib.crc32(self.name.encode()))
+        digest = hashlib.sha256(f"{salt}\0{self.name}".encode()).digest()
+        return np.random.default_rng(int.from_bytes(digest[:16], "little"))
 
-    def build_inputs(self) -> tuple[Arrays, Arrays]:
-        """Trusted side: (inputs given to ``run``, secret inputs kept back)."""
-        raw = dict(self.inputs(self.rng())) if self.inputs is not None else {}
+    def build_inputs(self, salt: str = "") -> tuple[Arrays, Arrays]:
+        """Trusted side: (inputs given to ``run``, secret inputs kept back).
+
+        With a ``salt`` these are the graded run's inputs: ``graded_inputs`` data when the case
+        has it, else ``inputs`` drawn from the salted generator.
+        """
+        make = self.graded_inputs if salt and self.graded_inputs is not None else self.inputs
+        raw = dict(make(self.rng(salt))) if make is not None else {}
         missing = [k for k in self.secret if k not in raw]
         if missing:
             raise ValueError(f"case {self.name}: secret keys {missing} not among inputs {sorted(raw)}")

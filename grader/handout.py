@@ -123,6 +123,6 @@ def release(assignment: Path | Manifest, out: Path) -> Path:
             continue
         for kind in ("in", "out", "secret"):
             target = expected / f"{case.name}.{kind}.npz"
-            shutil.copyfile(oracle_dir / f"{case.name}.{kind}.npz", target)
+            shutil.copyfile(oracle_dir / oracle.PUBLIC_DIR / f"{case.name}.{kind}.npz", target)
             os.chmod(target, 0o644)
     return out

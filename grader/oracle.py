@@ -2,7 +2,9 @@
 
 For each case the oracle folder holds ``NAME.in.npz`` (inputs the child receives),
 ``NAME.secret.npz`` (inputs kept on the trusted side) and ``NAME.out.npz`` (the
-reference's outputs), plus ``oracle.json``. The reference runs in a child process too, in
+reference's outputs), all made with the course's secret salt, plus ``oracle.json`` (the
+reference's time and output keys per case). ``public/`` holds the same files for the public
+cases made without the salt: those ship in the handout, for ``make test``. The reference runs in a child process too, in
 ``oracle`` mode, where each case's ``verify`` hook checks it (numerical gradients), so a
 reference with a wrong gradient can never become the oracle. The folder is private
 (0700): a sandboxed child cannot read it.
@@ -14,17 +16,19 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from grader.cases import Case, gather_cases, load_npz, save_npz
 from grader.manifest import Manifest
-from grader.runner import CHILD_RUNTIME, GRADER_DIR, prepare_code, run_cases
+from grader.runner import CHILD_RUNTIME, GRADER_DIR, CaseRun, prepare_code, run_cases
 from grader.sandbox import Sandbox
 
 ORACLE_FILE = "oracle.json"
@@ -52,11 +56,14 @@ def load_cases(manifest: Manifest, include_hidden: bool = True) -> list[tuple[Ca
         return gather_cases(manifest.case_files(include_hidden))
 
 
-def fingerprint(manifest: Manifest) -> str:
-    """Hash of everything the expected outputs depend on."""
+def fingerprint(manifest: Manifest, salt: str = "") -> str:
+    """Hash of everything the expected outputs depend on (the salt through its own hash)."""
     h = hashlib.sha256()
+    h.update(hashlib.sha256(salt.encode()).digest())
     paths = sorted((manifest.root / manifest.package).rglob("*.py"))
     paths += [p for p, _ in manifest.case_files()]
+    grading = manifest.root / "grading"  # held-out data the hidden and accuracy cases read
+    paths += sorted(p for p in grading.rglob("*") if p.is_file() and p.suffix != ".pyc") if grading.is_dir() else []
     paths += [GRADER_DIR / n for n in CHILD_RUNTIME]
     for p in paths:
         h.update(str(p.relative_to(p.parents[1])).encode())
@@ -70,21 +77,46 @@ def _save(path: Path, arrays: dict[str, np.ndarray]) -> None:
     os.chmod(path, 0o600)
 
 
-def build(manifest: Manifest, dest: Path, include_hidden: bool = True) -> Path:
-    """Run all cases on the reference in ``manifest.root`` and write the oracle to ``dest``."""
-    cases = load_cases(manifest, include_hidden)
-    dest = Path(dest)
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True, mode=0o700)
-    os.chmod(dest, 0o700)
+SALT_ENV = "GRADER_SALT"
+PUBLIC_DIR = "public"  # the unsalted run of the public cases: what the handout ships
+
+
+def course_salt(base: Path) -> str:
+    """The course's secret salt: ``$GRADER_SALT``, else a random one kept (0600) in ``base``.
+
+    It is mixed into the seed of every graded case's inputs. It never leaves the staff's
+    machine: the autograder zip holds the inputs and outputs made with it, not the salt.
+    """
+    if os.environ.get(SALT_ENV):
+        return os.environ[SALT_ENV]
+    path = base / "salt"
+    try:
+        return path.read_text().strip() or _new_salt(path)
+    except FileNotFoundError:
+        return _new_salt(path)
+
+
+def _new_salt(path: Path) -> str:
+    salt = secrets.token_hex(16)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(salt + "\n")
+    return salt
+
+
+def _run_reference(
+    manifest: Manifest, cases: list[Case], salt: str, dest: Path, include_hidden: bool
+) -> dict[str, dict[str, Any]]:
+    """Run ``cases`` on the reference with inputs from ``salt`` ("" for the public run); write
+    NAME.{in,secret,out}.npz into ``dest``; returns per-case metadata (time, output keys)."""
     work = Path(tempfile.mkdtemp(prefix="grader-oracle-"))
+    meta: dict[str, dict[str, Any]] = {}
     try:
         inputs_dir = work / "inputs"
         inputs_dir.mkdir()
         with staff_imports(manifest):
-            for case, _ in cases:
-                public, secret = case.build_inputs()
+            for case in cases:
+                public, secret = case.build_inputs(salt)
                 save_npz(inputs_dir / f"{case.name}.npz", public)
                 _save(dest / f"{case.name}.in.npz", public)
                 _save(dest / f"{case.name}.secret.npz", secret)
@@ -97,6 +129,24 @@ def build(manifest: Manifest, dest: Path, include_hidden: bool = True) -> Path:
             manifest.files,
             [p for p, _ in manifest.case_files(include_hidden)],
         )
+        by_name = {c.name: c for c in cases}
+
+        def keep(name: str, run: CaseRun) -> bool:
+            if run.ok:
+                outputs = run.outputs or {}
+                _save(dest / f"{name}.out.npz", outputs)
+                meta[name] = {
+                    "seconds": round(run.seconds or 0.0, 4),
+                    "keys": sorted(outputs),
+                    "nbytes": int(sum(a.nbytes for a in outputs.values())),
+                }
+                case = by_name[name]
+                if case.score is not None:
+                    frac, msg = case.score(outputs, outputs, load_npz(dest / f"{name}.secret.npz"))
+                    if frac < 1.0:
+                        meta[name]["error"] = f"the reference scores {frac:.2f} on its own outputs: {msg}"
+            return False
+
         with Sandbox(manifest.limits, isolate=False, trusted=True) as sb:
             runs, _ = run_cases(
                 sb,
@@ -104,11 +154,13 @@ def build(manifest: Manifest, dest: Path, include_hidden: bool = True) -> Path:
                 inputs_dir,
                 work,
                 rels,
-                [c.name for c, _ in cases],
-                {c.name: 10 * (c.timeout_s or manifest.limits.case_time_limit_s) for c, _ in cases},
+                [c.name for c in cases],
+                {c.name: 10 * (c.timeout_s or manifest.limits.case_time_limit_s) for c in cases},
                 total_limit_s=10 * manifest.limits.time_limit_s,
-                mode="oracle",
+                oracle=True,
                 student_files=manifest.files,
+                on_result=keep,
+                preload=manifest.preload,
             )
         failed = {n: r for n, r in runs.items() if not r.ok}
         if failed:
@@ -117,23 +169,80 @@ def build(manifest: Manifest, dest: Path, include_hidden: bool = True) -> Path:
             if any("NotImplementedError" in r.message for r in failed.values()):
                 hint = "\n(the package holds stubs: build the oracle from the course repository, not a handout)"
             raise OracleError("the reference fails these cases:\n" + "\n".join(lines) + hint)
-        for case, _ in cases:
-            outputs = runs[case.name].outputs or {}
-            _save(dest / f"{case.name}.out.npz", outputs)
-            if case.score is not None:
-                secret = load_npz(dest / f"{case.name}.secret.npz")
-                frac, msg = case.score(outputs, outputs, secret)
-                if frac < 1.0:
-                    raise OracleError(f"case {case.name}: the reference scores {frac:.2f} on its own outputs: {msg}")
-        meta = {
-            "assignment": manifest.name,
-            "fingerprint": fingerprint(manifest),
-            "cases": {c.name: {"public": pub, "title": c.title, "points": c.points} for c, pub in cases},
-        }
-        (dest / ORACLE_FILE).write_text(json.dumps(meta, indent=1))
+        errors = [f"case {n}: {m['error']}" for n, m in meta.items() if "error" in m]
+        if errors:
+            raise OracleError("\n".join(errors))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return meta
+
+
+def _same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
+    return a.keys() == b.keys() and all(
+        a[k].shape == b[k].shape and a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k], equal_nan=True) for k in a
+    )
+
+
+def build(manifest: Manifest, dest: Path, include_hidden: bool = True, salt: str | None = None) -> Path:
+    """Run all cases on the reference in ``manifest.root`` and write the oracle to ``dest``.
+
+    The graded run (``NAME.*.npz``) uses inputs drawn with the course's secret ``salt`` (and
+    held-out data where a case has it); the public run (``public/NAME.*.npz``, unsalted) is
+    what the handout ships. Refused: a point-bearing public case whose graded answer is the
+    public one (its inputs ignore the generator), and a case whose secret labels are the same
+    in both runs (an accuracy check on the handout's sample instead of held-out data).
+    """
+    cases = load_cases(manifest, include_hidden)
+    dest = Path(dest)
+    if salt is None:
+        salt = course_salt(dest.parent)
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True, mode=0o700)
+    os.chmod(dest, 0o700)
+    (dest / PUBLIC_DIR).mkdir(mode=0o700)
+    graded = _run_reference(manifest, [c for c, _ in cases], salt, dest, include_hidden)
+    with staff_imports(manifest):
+        known = [
+            c.name
+            for c, _ in cases
+            if c.secret and c.points > 0 and _same(c.build_inputs("")[1], load_npz(dest / f"{c.name}.secret.npz"))
+        ]
+    if known:
+        raise OracleError(
+            f"cases {known}: the graded run's secret labels are the unsalted run's, which a student can compute "
+            "(the handout's sample): give the case graded_inputs (held-out data) from the assignment's grading/ folder"
+        )
+    public_cases = [c for c, pub in cases if pub]
+    _run_reference(manifest, public_cases, "", dest / PUBLIC_DIR, include_hidden)
+    same = [
+        c.name
+        for c in public_cases
+        if c.points > 0
+        and c.score is None
+        and _same(load_npz(dest / f"{c.name}.out.npz"), load_npz(dest / PUBLIC_DIR / f"{c.name}.out.npz"))
+    ]
+    if same:
+        raise OracleError(
+            f"public cases {same}: the graded run's expected outputs equal the public ones in the handout; "
+            "draw the inputs from the rng the case's inputs() receives"
+        )
+    meta = {
+        "assignment": manifest.name,
+        "fingerprint": fingerprint(manifest, salt),
+        "cases": {c.name: {"public": pub, "title": c.title, "points": c.points, **graded[c.name]} for c, pub in cases},
+    }
+    (dest / ORACLE_FILE).write_text(json.dumps(meta, indent=1))
     return dest
+
+
+def metadata(oracle_dir: Path) -> dict[str, dict[str, Any]]:
+    """Per-case metadata of an oracle (reference time, output keys and bytes); {} if unreadable."""
+    try:
+        cases = json.loads((Path(oracle_dir) / ORACLE_FILE).read_text()).get("cases", {})
+    except (OSError, ValueError):
+        return {}
+    return cases if isinstance(cases, dict) else {}
 
 
 def cached(manifest: Manifest) -> Path:
@@ -145,7 +254,7 @@ def cached(manifest: Manifest) -> Path:
     meta = dest / ORACLE_FILE
     if meta.exists():
         try:
-            if json.loads(meta.read_text()).get("fingerprint") == fingerprint(manifest):
+            if json.loads(meta.read_text()).get("fingerprint") == fingerprint(manifest, course_salt(base)):
                 return dest
         except (OSError, ValueError):
             pass

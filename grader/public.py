@@ -33,7 +33,7 @@ def _expected_dir(tests_dir: Path) -> Path:
     from grader import oracle
     from grader.manifest import load_manifest
 
-    return oracle.cached(load_manifest(tests_dir.parent))
+    return oracle.cached(load_manifest(tests_dir.parent)) / oracle.PUBLIC_DIR
 
 
 def check_case(tests_dir: Path, case: Case) -> None:

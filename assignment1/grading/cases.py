@@ -240,6 +240,19 @@ def _mnist_sample_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
+def _mnist_heldout_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The graded run: the same training digits, evaluated on 500 held-out test digits that are
+    not in the handout (``grading/data``, made by ``grading/make_heldout.py``; trusted side only)."""
+    from pathlib import Path
+
+    inputs = _mnist_sample_inputs(rng)
+    with np.load(Path(__file__).resolve().parent / "data" / "mnist_heldout.npz") as held:
+        order = rng.permutation(held["labels"].shape[0])[:_EVAL_N]  # in an order the student cannot know either
+        inputs["X_eval"] = (held["images"][order].astype(np.float32) / np.float32(255.0)).astype(np.float64)
+        inputs["y_eval"] = held["labels"][order]
+    return inputs
+
+
 def _run_train_mnist(X, y, X_eval, W1, b1, W2, b2, epochs, batch_size, learning_rate, reg, momentum, seed):
     from mnist_mlp.optim import SGD
     from mnist_mlp.training import iterate_minibatches, train_epoch
@@ -569,6 +582,7 @@ CASES = [
         f"training: your TwoLayerNet on {_TRAIN_N} MNIST digits; accuracy on {_EVAL_N} held-out digits",
         _run_train_mnist,
         inputs=_mnist_sample_inputs,
+        graded_inputs=_mnist_heldout_inputs,
         params={"epochs": 8, "batch_size": 50, "learning_rate": 0.1, "reg": 1e-4, "momentum": 0.9, "seed": 0},
         secret=("y_eval",),
         score=_score_mnist,

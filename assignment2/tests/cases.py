@@ -339,8 +339,9 @@ def _score_mymodel(got, expected, secret):
     return 1.0, "ok"
 
 
-# Your trained MyModel (cifar_cnn/my_model.pt) classifies the 1,000 test images of the committed
-# sample; the labels stay on the trusted side, and the accuracy earns points by tiers.
+# Your trained MyModel (cifar_cnn/my_model.pt) classifies 1,000 CIFAR-10 test images: locally
+# (make test) the 1,000 of data/sample, on the autograder 1,000 others that the handout does not
+# hold. The labels stay on the trusted side, and the accuracy earns points by tiers.
 _ACCURACY_TIERS = ((0.85, 1.0), (0.80, 0.75), (0.70, 0.5), (0.60, 0.25))
 
 
@@ -349,6 +350,16 @@ def _sample_test_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
 
     test = load_split(SAMPLE_DIR, "test")
     return {"images": test.images.numpy(), "labels": test.labels.numpy()}
+
+
+def _heldout_test_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The graded run: 1,000 other CIFAR-10 test images, 100 a class, that are not in the handout
+    (the course's ``grading/data``; read on the trusted side only, never shipped)."""
+    from pathlib import Path
+
+    with np.load(Path(__file__).resolve().parents[1] / "grading" / "data" / "cifar10_heldout.npz") as held:
+        order = rng.permutation(held["labels"].shape[0])  # in an order the student cannot know either
+        return {"images": held["images"][order], "labels": held["labels"][order]}
 
 
 def _run_checkpoint(images):
@@ -414,7 +425,7 @@ def _focal_inputs(N: int, K: int, scale: float = 2.0, weighted: bool = True):
 def _run_counts(n_max, num_classes, imbalance_factor):
     from cifar_cnn.imbalance import long_tailed_counts
 
-    counts = long_tailed_counts(n_max, num_classes, imbalance_factor)
+    counts = long_tailed_counts(int(n_max), int(num_classes), int(imbalance_factor))
     return {"counts": np.array([int(n) for n in counts], dtype=np.int64)}
 
 
@@ -508,9 +519,10 @@ CASES = [
     ),
     Case(
         "mymodel_checkpoint_accuracy",
-        "MyModel with your cifar_cnn/my_model.pt: accuracy on the 1,000 test images of data/sample",
+        "MyModel with your cifar_cnn/my_model.pt: accuracy on 1,000 held-out CIFAR-10 test images",
         _run_checkpoint,
         inputs=_sample_test_inputs,
+        graded_inputs=_heldout_test_inputs,
         secret=("labels",),
         score=_score_checkpoint,
         points=8,
@@ -519,9 +531,10 @@ CASES = [
     # losses.py
     Case(
         "reweight_values",
-        "reweight: class-balanced weights of the long-tailed counts (factor 100), beta=0.9999",
+        "reweight: class-balanced weights, beta=0.9999 (the long-tailed counts of factor 100 here; others when graded)",
         _run_reweight,
         inputs=lambda rng: {"counts": np.array([5000, 2997, 1796, 1077, 645, 387, 232, 139, 83, 50])},
+        graded_inputs=lambda rng: {"counts": np.sort(rng.integers(20, 5000, size=int(rng.integers(5, 12))))[::-1]},
         params={"beta": 0.9999},
     ),
     Case(
@@ -542,9 +555,14 @@ CASES = [
     # imbalance.py
     Case(
         "long_tailed_counts_100",
-        "long_tailed_counts(5000, 10, 100): the exponential profile of Cui et al.",
+        "long_tailed_counts: the exponential profile of Cui et al. (5000, 10, 100 here; other sizes when graded)",
         _run_counts,
-        params={"n_max": 5000, "num_classes": 10, "imbalance_factor": 100},
+        inputs=lambda rng: {"n_max": np.array(5000), "num_classes": np.array(10), "imbalance_factor": np.array(100)},
+        graded_inputs=lambda rng: {
+            "n_max": rng.integers(1000, 6000),
+            "num_classes": rng.integers(5, 13),
+            "imbalance_factor": rng.choice([10, 20, 50, 100, 200]),
+        },
     ),
     Case(
         "long_tailed_indices_small",
