@@ -1,15 +1,18 @@
 """The child side of grading: run cases on student (or reference) code, write files.
 
-Started as ``python -I grader/child.py JOB.json`` from a copy of this package inside the
-job's code folder, in a sandbox (see sandbox.py). It is the only place where student code
-is imported. For each case it appends ``start NAME`` / ``done NAME`` to the progress file,
-then writes ``NAME.npz`` (outputs, plain arrays) and ``NAME.json`` (status, error message).
-Nothing it writes is trusted: the parent loads the arrays with ``allow_pickle=False`` and
-compares them itself. Uses only the standard library and NumPy.
+Started as ``python -P -s -B grader/child.py JOB.json`` from a copy of this package inside
+the job's code folder, in a sandbox (see sandbox.py). It is the only place where student
+code is imported. It first imports the job's ``preload`` modules (torch: start-up time is
+not a case's time), then for each case appends ``start NAME`` to the progress file, writes
+``NAME.npz`` (outputs, plain arrays) and ``NAME.json`` (status, error message), and appends
+``done NAME``. Nothing it writes is trusted: the parent keeps the clock, reads each case's
+files once when its ``done`` line appears, with bounds, and compares them itself. Uses only
+the standard library and NumPy.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -51,6 +54,10 @@ def main(job_path: str) -> int:
     savez, dumps, replace = save_npz, json.dumps, os.replace
     progress = open(out_dir / "progress", "a", buffering=1)  # noqa: SIM115 - open for the whole run
 
+    for module in job.get("preload", []):
+        with contextlib.suppress(Exception):  # the case that needs it reports the error
+            __import__(module)
+
     cases = {}
     for loaded in load_case_files([code_dir / rel for rel in job["case_files"]]):  # public first
         for case in loaded:
@@ -87,4 +94,7 @@ def main(job_path: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    code = main(sys.argv[1])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # not sys.exit: a thread the student's code left running must not keep us alive

@@ -1,9 +1,10 @@
 """Compare a case's outputs with the reference's, in the trusted process, on plain arrays.
 
 Order of checks, each with a message that says what to fix: missing keys, shape, dtype
-kind, non-finite values, then tolerance with the worst entry and where it is. Expected
-values are never shown for hidden cases (``reveal=False``), only the student's own values
-and the size of the error.
+kind, non-finite values, then tolerance with the worst entry and where it is. For hidden
+cases (``reveal=False``) no message holds a number from which an expected value follows:
+not the expected value, and neither the student's value nor the exact error beside it,
+only where the worst entry is and the order of magnitude of the miss.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ def compare_one(key: str, got: np.ndarray, exp: np.ndarray, atol: float, rtol: f
         bad = np.argwhere(got != exp)
         if bad.size:
             idx = tuple(int(i) for i in bad[0])
-            detail = f", expected {exp[idx]}" if reveal else ""
-            return f"{key}: {len(bad)} of {got.size} entries differ; first at {idx}: got {got[idx]}{detail}"
+            detail = f": got {got[idx]}, expected {exp[idx]}" if reveal else ""
+            return f"{key}: {len(bad)} of {got.size} entries differ; first at {idx}{detail}"
         return None
     g64 = got.astype(np.complex128 if e_kind == "complex" else np.float64)
     e64 = exp.astype(np.complex128 if e_kind == "complex" else np.float64)
@@ -47,6 +48,8 @@ def compare_one(key: str, got: np.ndarray, exp: np.ndarray, atol: float, rtol: f
     g_inf, e_inf = np.isinf(g64), np.isinf(e64)
     if np.any(g_inf != e_inf) or np.any(g64[e_inf] != e64[e_inf]):
         idx = tuple(int(i) for i in np.argwhere((g_inf != e_inf) | (e_inf & (g64 != e64)))[0])
+        if not reveal:
+            return f"{key}: an infinity at {idx} does not match the reference"
         return f"{key}: got {got[idx]} at {idx}; infinities must match the reference"
     finite = ~(e_nan | e_inf)
     err = np.where(finite, np.abs(g64 - e64), 0.0)
@@ -55,12 +58,19 @@ def compare_one(key: str, got: np.ndarray, exp: np.ndarray, atol: float, rtol: f
     if np.any(over):
         ratio = np.where(over, err / np.maximum(allowed, 1e-300), 0.0)
         idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), ratio.shape))
-        detail = f", expected {e64[idx]:.6g}" if reveal else ""
-        return (
-            f"{key}: {int(over.sum())} of {got.size} entries outside tolerance (atol={atol:g}, rtol={rtol:g}); "
-            f"worst at {idx}: got {g64[idx]:.6g}{detail}, error {err[idx]:.3g}"
-        )
+        head = f"{key}: {int(over.sum())} of {got.size} entries outside tolerance (atol={atol:g}, rtol={rtol:g})"
+        if reveal:
+            return f"{head}; worst at {idx}: got {g64[idx]:.6g}, expected {e64[idx]:.6g}, error {err[idx]:.3g}"
+        # Hidden: where, and the order of magnitude of the miss, but no number from which the
+        # expected value follows (got and its exact error would give it away).
+        return f"{head}; worst at {idx}, off by about {_magnitude(ratio[idx])} times the tolerance"
     return None
+
+
+def _magnitude(ratio: float) -> str:
+    """A power of ten near ``ratio`` (>= 1), as text: "10", "1e+03"."""
+    power = int(np.floor(np.log10(max(float(ratio), 1.0)) + 0.5)) if np.isfinite(ratio) else 300
+    return f"{10.0**power:g}"
 
 
 def compare_outputs(got: Arrays, expected: Arrays, atol: float, rtol: float, reveal: bool) -> list[str]:

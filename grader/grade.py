@@ -22,9 +22,11 @@ from grader import gradescope, oracle
 from grader.cases import Case, load_npz
 from grader.compare import compare_outputs
 from grader.manifest import Manifest
-from grader.runner import CaseRun, prepare_code, run_cases
+from grader.runner import CaseRun, OutputSpec, prepare_code, run_cases
 from grader.sandbox import Sandbox, interpreter_paths, probe
 from grader.submission import Submission, SubmissionError, collect
+
+REFERENCE_FACTOR = 20.0  # a case may take this many times the reference's time (within the floor and cap)
 
 
 @dataclass
@@ -106,6 +108,37 @@ def grade(
     return Graded(doc, 0.0, manifest.total_points)
 
 
+def case_time_limits(manifest: Manifest, cases: list[tuple[Case, bool]], meta: dict[str, Any]) -> dict[str, float]:
+    """Each case's wall-clock limit: what the case declares, else ``REFERENCE_FACTOR`` times the
+    reference's own time on it (from the oracle), at least the manifest's floor and at most its
+    per-case limit. So a submission that loops everywhere costs about the floor per case."""
+    limits = manifest.limits
+    out = {}
+    for case, _ in cases:
+        seconds = meta.get(case.name, {}).get("seconds")
+        if case.timeout_s is not None:
+            out[case.name] = float(case.timeout_s)
+        elif isinstance(seconds, int | float) and seconds >= 0:
+            out[case.name] = min(limits.case_time_limit_s, max(limits.case_time_floor_s, REFERENCE_FACTOR * seconds))
+        else:
+            out[case.name] = limits.case_time_limit_s
+    return out
+
+
+def output_specs(cases: list[tuple[Case, bool]], meta: dict[str, Any]) -> dict[str, OutputSpec]:
+    """What may be read of each case's outputs: the reference's keys, and a few times its bytes."""
+    specs = {}
+    for case, _ in cases:
+        info = meta.get(case.name, {})
+        keys = info.get("keys")
+        nbytes = info.get("nbytes", 0)
+        specs[case.name] = OutputSpec(
+            keys=tuple(keys) if isinstance(keys, list) else None,
+            max_bytes=max(8 << 20, 4 * int(nbytes) + (1 << 20)),
+        )
+    return specs
+
+
 def _grade(
     manifest: Manifest,
     submission: Path | None,
@@ -116,25 +149,27 @@ def _grade(
     fail_fast: bool = False,
 ) -> Graded:
     oracle_dir = oracle_dir or oracle.locate(manifest)
+    meta = oracle.metadata(oracle_dir)
     cases = oracle.load_cases(manifest)
     by_name = {c.name: (c, pub) for c, pub in cases}
     judged: dict[str, tuple[float, str]] = {}
     missing: list[str] = []
 
-    def judge(name: str, run: CaseRun) -> tuple[float, str]:
-        """Fraction of the case's points and the message; each case's oracle files are read once."""
-        if name not in judged:
-            case, public = by_name[name]
+    def judge(name: str, run: CaseRun) -> bool:
+        """Score one case the moment it ends (its arrays are dropped after); True stops grading
+        when ``fail_fast``. Whatever goes wrong here costs this case only."""
+        case, public = by_name[name]
+        try:
             if run.ok:
                 expected = load_npz(oracle_dir / f"{name}.out.npz")
                 secret = load_npz(oracle_dir / f"{name}.secret.npz")
                 judged[name] = _score(case, run, expected, secret, public)
             else:
                 judged[name] = (0.0, _message(run, missing))
-        return judged[name]
-
-    def stop(name: str, run: CaseRun) -> bool:
-        return judge(name, run)[0] < 1.0
+        except Exception as exc:
+            print(traceback.format_exc(), file=sys.stderr)
+            judged[name] = (0.0, f"internal error of the grader while scoring this case ({type(exc).__name__})")
+        return fail_fast and judged[name][0] < 1.0
 
     with Sandbox(manifest.limits, isolate=isolate) as sb:
         sb.hide = hidden_paths(manifest, oracle_dir) if sb.isolate else []
@@ -171,23 +206,25 @@ def _grade(
             order = [c.name for c, _ in cases]
             if fail_fast:  # cases that declare a longer limit than the default are slow: run them last
                 order.sort(key=lambda n: (by_name[n][0].timeout_s or 0) > manifest.limits.case_time_limit_s)
-            runs, procs = run_cases(
+            _, procs = run_cases(
                 sb,
                 code,
                 inputs,
                 work,
                 rels,
                 order,
-                {c.name: c.timeout_s or manifest.limits.case_time_limit_s for c, _ in cases},
+                case_time_limits(manifest, cases, meta),
                 manifest.limits.time_limit_s,
                 student_files=manifest.files,
-                stop=stop if fail_fast else None,
+                on_result=judge,
+                outputs=output_specs(cases, meta),
+                preload=manifest.preload,
             )
         finally:
             shutil.rmtree(work, ignore_errors=True)
     tests: list[gradescope.TestResult] = []
     for number, (case, public) in enumerate(cases, start=1):
-        frac, msg = judge(case.name, runs[case.name])
+        frac, msg = judged.get(case.name, (0.0, "not run"))
         status = "passed" if frac >= 1.0 else ("partly passed" if frac > 0 else "failed")
         tests.append(
             gradescope.TestResult(

@@ -40,10 +40,19 @@ class TestResult:
         d = asdict(self)
         d["status"] = self.status
         d["output"] = _clip(self.output, MAX_TEST_OUTPUT)
+        d["name"] = _clip(self.name, 500)
+        d["tags"] = [_clip(t, 200) for t in self.tags]
         return d
 
 
+def clean(text: str) -> str:
+    """Text that every strict JSON parser reads back: lone surrogates (from a student's
+    message) replaced, like the other bytes that are not UTF-8."""
+    return str(text).encode("utf-8", "replace").decode("utf-8")
+
+
 def _clip(text: str, limit: int) -> str:
+    text = clean(text)
     return text if len(text) <= limit else text[: limit - 40] + f"\n... ({len(text) - limit + 40} characters cut)"
 
 
@@ -95,13 +104,28 @@ def write(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(json.dumps(data, indent=2))
+        # Every string cleaned, written as UTF-8: no lone-surrogate escape, no NaN, so that
+        # strict parsers (Gradescope's, jq, JavaScript's) read it.
+        payload = json.dumps(_cleaned(data), indent=2, allow_nan=False, ensure_ascii=False).encode("utf-8")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {clean(k): _cleaned(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_cleaned(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0.0
+    return value
 
 
 def validate(data: dict[str, Any]) -> None:

@@ -17,8 +17,9 @@ Example::
     [grading]
     public_cases = "tests/cases.py"
     hidden_cases = "grading/cases.py"
-    time_limit_s = 600         # whole grading of one submission
-    case_time_limit_s = 60     # one case, unless the case says otherwise
+    time_limit_s = 480         # whole grading of one submission (Gradescope's default limit is 600)
+    case_time_limit_s = 60     # one case at most, unless the case says otherwise
+    case_time_floor_s = 3      # one case at least; in between, 20 times the reference's time on it
     memory_mb = 2048           # resident memory of everything the child starts
     max_processes = 128        # processes and threads of the sandbox user
     max_output_kb = 256        # captured stdout+stderr kept
@@ -26,12 +27,14 @@ Example::
     threads = 1                # OMP/BLAS threads in the child, for determinism
     hidden_visibility = "after_published"
     not_mutated = ["MyModel"]  # regions of the student's own design (qualname prefixes): no mutants
+    preload = ["torch"]        # imported by the child before the first case: not a case's time
 
 Unknown keys are rejected, so a typo does not silently fall back to a default.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
@@ -44,8 +47,9 @@ VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 class Limits:
     """Resource limits of one grading; defaults suit a NumPy assignment."""
 
-    time_limit_s: float = 600.0
+    time_limit_s: float = 480.0
     case_time_limit_s: float = 60.0
+    case_time_floor_s: float = 3.0
     memory_mb: int = 2048
     max_processes: int = 128
     max_output_kb: int = 256
@@ -70,6 +74,8 @@ class Manifest:
     # student's own design, graded by outcome (a trained model's accuracy), not against the
     # reference: ``check`` does not mutate them, since any change there is legitimate.
     not_mutated: tuple[str, ...] = ()
+    # Modules the child imports before its first case, so that their start-up is not a case's time.
+    preload: tuple[str, ...] = ("numpy",)
     max_file_kb: int = 512
     max_binary_mb: int = 20
     max_zip_mb: int = 20
@@ -150,6 +156,9 @@ def load_manifest(assignment_dir: str | Path) -> Manifest:
     not_mutated = _take(g, "not_mutated", list, [], where)
     if not all(isinstance(n, str) and n for n in not_mutated):
         raise ValueError(f"{where}: [grading] not_mutated must be a list of function names, got {not_mutated!r}")
+    preload = _take(g, "preload", list, ["numpy"], where)
+    if not all(isinstance(n, str) and re.fullmatch(r"[A-Za-z_][\w.]*", n) for n in preload):
+        raise ValueError(f"{where}: [grading] preload must be a list of module names, got {preload!r}")
     if visibility not in VISIBILITIES:
         raise ValueError(f"{where}: hidden_visibility must be one of {VISIBILITIES}, got {visibility!r}")
     limit_kw: dict[str, Any] = {}
@@ -174,5 +183,6 @@ def load_manifest(assignment_dir: str | Path) -> Manifest:
         limits=Limits(**limit_kw),
         hidden_visibility=visibility,
         not_mutated=tuple(not_mutated),
+        preload=tuple(preload),
         **sub,
     )

@@ -1,14 +1,16 @@
 """Run cases in a child process and read back what it wrote, without trusting any of it.
 
-The child runs the cases in order and appends progress lines. When a case hangs past its
-time limit, crashes the interpreter or exits early, that case fails with the reason and a
-new child goes on with the remaining cases, so one bad function costs only its own points.
-Each restart removes at least one case, so grading always ends.
+The child runs the cases in the order given and appends ``start``/``done`` lines to a
+progress file; the trusted side keeps the clock and reads each case's files the moment its
+``done`` line appears. When a case hangs past its time limit, crashes the interpreter or
+exits early, that case fails with the reason and a new child goes on with the remaining
+cases, so one bad function costs only its own points. Each restart removes at least one
+case, so grading always ends. The child writes into a small folder of its own (a tmpfs with
+a byte and file quota, as root), so nothing it writes reaches the disk.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -19,16 +21,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from grader.cases import KEY_RE, Arrays
+from grader.cases import Arrays
 from grader.sandbox import RunResult, Sandbox
+from grader.untrusted import MAX_STATUS_BYTES, OutputError, load_outputs, parse_status, read_file
 
 GRADER_DIR = Path(__file__).resolve().parent
 CHILD_RUNTIME = ("__init__.py", "cases.py", "gradcheck.py", "child.py")
-MAX_OUTPUT_FILE = 64 * 2**20
-MAX_STATUS_FILE = 64 * 1024
+MAX_OUTPUT_BYTES = 64 * 2**20  # one case's outputs, inflated, unless the reference's are larger
 STOPPED = "stopped at the first failure"
+FINISHED = "every case finished"  # the child is stopped: a lingering thread cannot hold the grading open
 
 
 @dataclass
@@ -40,6 +41,7 @@ class CaseRun:
     where: str = ""  # file:line in the student's code, when known
     outputs: Arrays | None = None
     traceback: str = ""
+    seconds: float | None = None  # the case's wall time, by the trusted side's clock
 
 
 def prepare_code(
@@ -85,72 +87,56 @@ def prepare_code(
     return rels
 
 
-def _read_untrusted(path: Path, limit: int, owner: int | None) -> bytes | None:
-    """Read a file the child wrote: regular file only, no symlinks, size-capped, owner checked."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > limit or (owner is not None and st.st_uid != owner):
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            return fh.read(limit + 1)[:limit]
-    finally:
-        os.close(fd)
-
-
-def load_outputs(data: bytes) -> Arrays:
-    """Parse an ``.npz`` written by the child into plain numeric arrays (no pickle)."""
-    out: Arrays = {}
-    with np.load(io.BytesIO(data), allow_pickle=False) as z:
-        for key in z.files:
-            if not KEY_RE.fullmatch(key):
-                raise ValueError(f"bad output name {key!r}")
-            arr = np.asarray(z[key])
-            if arr.dtype.hasobject or arr.dtype.kind not in "biufc":
-                raise ValueError(f"output {key!r} has dtype {arr.dtype}")
-            out[key] = arr
-    return out
-
-
 class _Progress:
-    """Follows the child's progress file: which case is running, since when."""
+    """Follows the child's progress file. The trusted side keeps the clock: it knows the order
+    of the cases, and a case ends when its ``done`` line is seen, in that order, before its
+    limit. Lines out of order, for other cases or after a case ended are ignored, and nothing
+    the file holds is kept beyond the current line, however much the child writes."""
 
-    def __init__(self, path: Path, owner: int | None) -> None:
-        self.path, self.owner = path, owner
+    def __init__(self, path: Path, order: list[str]) -> None:
+        self.path, self.order = path, order
         self.offset = 0
-        self.buffer = b""
-        self.current: str | None = None
-        self.since = time.monotonic()
-        self.started: list[str] = []
-        self.done: set[str] = set()
+        self.partial = b""
+        self.index = 0  # order[index] is the case running now
+        self.launched = time.monotonic()
+        self.since: float | None = None  # when order[index] started; None while the child starts up
+        self.begun = False  # whether the child said it began order[index] (its start line)
 
-    def update(self) -> None:
+    @property
+    def current(self) -> str | None:
+        return self.order[self.index] if self.index < len(self.order) else None
+
+    def lines(self, budget: int = 1 << 16) -> list[tuple[str, str, float]]:
+        """New complete lines as (word, name, time seen); at most ``budget`` bytes read a call."""
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
-            return
+            return []
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return
+                return []
             os.lseek(fd, self.offset, os.SEEK_SET)
-            chunk = os.read(fd, 65536)
+            chunk = os.read(fd, budget)
         finally:
             os.close(fd)
         self.offset += len(chunk)
-        self.buffer = (self.buffer + chunk)[-65536:]
-        *lines, self.buffer = self.buffer.split(b"\n")
-        for raw in lines:
-            word, _, name = raw.decode("utf-8", "replace").partition(" ")
-            if word == "start":
-                self.current, self.since = name, time.monotonic()
-                self.started.append(name)
-            elif word == "done":
-                self.done.add(name)
-                if self.current == name:
-                    self.current = None
+        *complete, rest = (self.partial + chunk).split(b"\n")
+        self.partial = rest[-256:]  # a real line is short; a longer one is junk
+        now = time.monotonic()
+        out = []
+        for raw in complete:
+            word, _, name = raw[:256].decode("utf-8", "replace").partition(" ")
+            out.append((word, name, now))
+        return out
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """What the trusted side will read of one case's outputs: these keys (None: every key,
+    for the oracle), inflating to at most ``max_bytes`` in all."""
+
+    keys: tuple[str, ...] | None = None
+    max_bytes: int = MAX_OUTPUT_BYTES
 
 
 def run_cases(
@@ -162,15 +148,22 @@ def run_cases(
     names: list[str],
     timeouts: dict[str, float],
     total_limit_s: float,
-    mode: str = "grade",
+    *,
+    oracle: bool = False,
     student_files: tuple[str, ...] = (),
     python: str | None = None,
-    stop: Callable[[str, CaseRun], bool] | None = None,
+    on_result: Callable[[str, CaseRun], bool] | None = None,
+    outputs: dict[str, OutputSpec] | None = None,
+    preload: tuple[str, ...] = (),
+    startup_s: float = 60.0,
 ) -> tuple[dict[str, CaseRun], list[RunResult]]:
     """Run ``names`` in as few children as possible; every name gets a CaseRun.
 
-    ``stop(name, run)`` is called as each case finishes; when it returns True the child is
-    killed and the remaining cases are marked not run (``check`` uses it to fail fast).
+    Each case's status and outputs are read the moment its ``done`` line is seen (what the
+    child writes later is never read) and handed to ``on_result(name, run)``, which judges
+    them; the outputs are then dropped, so the trusted process holds one case's arrays at a
+    time. When ``on_result`` returns True the child is killed and the remaining cases are
+    marked not run (``check`` uses it to fail fast). The returned runs carry no outputs.
     """
     python = python or sys.executable
     owner = sandbox.slot.uid if sandbox.slot else None
@@ -179,107 +172,140 @@ def run_cases(
     runs: list[RunResult] = []
     remaining = list(names)
     env = sandbox.env(workdir)
+    specs = outputs or {}
+    spared: set[str] = set()
     attempt = 0
+
+    def finish(name: str, run: CaseRun) -> bool:
+        stop = on_result(name, run) if on_result is not None else False
+        run.outputs = None
+        results[name] = run
+        return stop
+
     while remaining:
         left = deadline - time.monotonic()
         if left <= 0.5:
             for name in remaining:
-                results[name] = CaseRun(False, "not run: the time limit of the whole grading was reached")
+                finish(name, CaseRun(False, "not run: the time limit of the whole grading was reached"))
             break
         out_dir = workdir / f"out{attempt}"
         out_dir.mkdir()
-        sandbox.give(out_dir)
-        # A previous child may have taken the permissions off its home (the cwd of the next);
-        # the folder itself cannot have been swapped: its parent belongs to root.
-        os.chmod(env["HOME"], 0o700)
-        job = {
-            "code_dir": str(code_dir),
-            "out_dir": str(out_dir),
-            "inputs_dir": str(inputs_dir),
-            "case_files": case_rels,
-            "cases": remaining,
-            "mode": mode,
-            "student_files": list(student_files),
-            "cwd": str(env["HOME"]),
-        }
-        job_path = workdir / f"job{attempt}.json"
-        job_path.write_text(json.dumps(job))
-        os.chmod(job_path, 0o644)
-        progress = _Progress(out_dir / "progress", owner)
+        quota = sum(specs.get(n, OutputSpec()).max_bytes for n in remaining) + (8 << 20)
+        with sandbox.output_folder(out_dir, quota, files=4 * len(remaining) + 64):
+            job = {
+                "code_dir": str(code_dir),
+                "out_dir": str(out_dir),
+                "inputs_dir": str(inputs_dir),
+                "case_files": case_rels,
+                "cases": remaining,
+                "mode": "oracle" if oracle else "grade",
+                "student_files": list(student_files),
+                "preload": list(preload),
+                "cwd": str(env["HOME"]),
+            }
+            # A previous child may have taken the permissions off its home (the cwd of the next);
+            # the folder itself cannot have been swapped: its parent belongs to root.
+            os.chmod(env["HOME"], 0o700)
+            job_path = workdir / f"job{attempt}.json"
+            job_path.write_text(json.dumps(job))
+            os.chmod(job_path, 0o644)
+            progress = _Progress(out_dir / "progress", remaining)
+            blame: dict[str, str] = {}
 
-        seen: set[str] = set()
+            def step(progress: _Progress = progress, out_dir: Path = out_dir, blame: dict = blame) -> str | None:
+                """Follow the child; the reason to stop it, or None to let it run."""
+                for word, name, seen in progress.lines():
+                    if word == "start" and name == progress.current:
+                        progress.begun = True
+                        if progress.since is None:
+                            progress.since = seen  # start-up (imports) is over: the first case's clock runs
+                    elif word == "done" and name == progress.current:
+                        started = progress.since if progress.since is not None else progress.launched
+                        run = _case_result(name, out_dir, owner, specs.get(name, OutputSpec()))
+                        run.seconds = seen - started
+                        progress.index += 1
+                        progress.begun = False
+                        progress.since = seen  # the next case's clock runs from here, whatever the child says
+                        if finish(name, run):
+                            return STOPPED
+                        if progress.current is None:
+                            return FINISHED
+                now = time.monotonic()
+                cur = progress.current
+                if cur is None:
+                    return FINISHED
+                if progress.since is None:
+                    if now - progress.launched > startup_s:
+                        blame["startup"] = f"the grading process did not start within {startup_s:g} s"
+                        return blame["startup"]
+                elif now - progress.since > timeouts.get(cur, 60.0):
+                    return f"ran past its time limit of {timeouts.get(cur, 60.0):g} s and was stopped"
+                return None
 
-        def poll(progress: _Progress = progress, out_dir: Path = out_dir, seen: set[str] = seen) -> str | None:
-            progress.update()
-            if stop is not None:
-                for name in progress.done - seen:
-                    seen.add(name)
-                    raw = _read_untrusted(out_dir / f"{name}.json", MAX_STATUS_FILE, owner)
-                    if raw is not None and stop(name, _case_result(name, raw, out_dir, owner)):
-                        return STOPPED
-            cur = progress.current
-            if cur is not None and time.monotonic() - progress.since > timeouts.get(cur, 60.0):
-                return f"ran past its time limit of {timeouts.get(cur, 60.0):g} s and was stopped"
-            return None
-
-        res = sandbox.run(
-            [python, "-P", "-s", "-B", str(code_dir / "grader" / "child.py"), str(job_path)],
-            cwd=code_dir,
-            env=env,
-            wall_limit_s=left,
-            poll=poll,
-        )
-        runs.append(res)
-        progress.update()
-        for name in remaining:
-            raw = _read_untrusted(out_dir / f"{name}.json", MAX_STATUS_FILE, owner)
-            if raw is None or name not in progress.done:
-                continue
-            results[name] = _case_result(name, raw, out_dir, owner)
+            res = sandbox.run(
+                [python, "-P", "-s", "-B", str(code_dir / "grader" / "child.py"), str(job_path)],
+                cwd=code_dir,
+                env=env,
+                wall_limit_s=left,
+                poll=step,
+            )
+            runs.append(res)
+            if not res.killed_reason and not res.timed_out:
+                step()  # the child ended on its own: what it wrote before that still counts
         unfinished = [n for n in remaining if n not in results]
         if not unfinished:
             break
         if res.killed_reason == STOPPED:
             for name in unfinished:
-                results[name] = CaseRun(False, "not run: grading stopped at the first failure")
+                finish(name, CaseRun(False, "not run: grading stopped at the first failure"))
             break
-        started = [n for n in progress.started if n in unfinished]
-        culprit = started[-1] if started else unfinished[0]
+        culprit = unfinished[0]
         reason = res.killed_reason or res.describe()
-        if res.returncode == 0 and not res.killed_reason:
+        if res.memory_exceeded:
+            reason = res.describe()
+        elif res.returncode == 0 and not res.killed_reason:
             reason = "the code ended the grading process early (sys.exit, os._exit or similar)"
         if res.timed_out:
             reason = "ran past the time limit of the whole grading and was stopped"
-        results[culprit] = CaseRun(False, reason)
-        if res.timed_out:
+        if "startup" in blame and not res.memory_exceeded:  # nothing of the student's ran yet: no use retrying
             for name in unfinished:
-                results.setdefault(name, CaseRun(False, "not run: the time limit of the whole grading was reached"))
+                finish(name, CaseRun(False, reason))
+            break
+        if not progress.begun and not res.timed_out and culprit not in spared:
+            # The child ended between two cases (the previous one's code, from a thread or as
+            # it finished): the next case did not begin, so it gets one more chance.
+            spared.add(culprit)
+            remaining = unfinished
+            attempt += 1
+            continue
+        finish(culprit, CaseRun(False, reason))
+        if res.timed_out:
+            for name in unfinished[1:]:
+                finish(name, CaseRun(False, "not run: the time limit of the whole grading was reached"))
         remaining = [n for n in remaining if n not in results]
         attempt += 1
     return results, runs
 
 
-def _case_result(name: str, raw: bytes, out_dir: Path, owner: int | None) -> CaseRun:
+def _case_result(name: str, out_dir: Path, owner: int | None, spec: OutputSpec) -> CaseRun:
+    """Read one case's status and outputs, bounded; every problem becomes that case's failure."""
+    raw = read_file(out_dir / f"{name}.json", MAX_STATUS_BYTES, owner)
+    if raw is None:
+        return CaseRun(False, "the grading process wrote no status for this case")
     try:
-        status = json.loads(raw)
-        if not isinstance(status, dict):
-            raise ValueError
-    except ValueError:
-        return CaseRun(False, "the grading process wrote an unreadable status")
+        status = parse_status(raw)
+    except OutputError as exc:
+        return CaseRun(False, str(exc))
     if status.get("status") != "ok":
-        msg = status.get("error")
-        where = status.get("where")
-        tb = status.get("traceback")
         return CaseRun(
-            False,
-            msg if isinstance(msg, str) else "error",
-            where if isinstance(where, str) else "",
-            traceback=tb if isinstance(tb, str) else "",
+            False, status.get("error", "error"), status.get("where", ""), traceback=status.get("traceback", "")
         )
-    data = _read_untrusted(out_dir / f"{name}.npz", MAX_OUTPUT_FILE, owner)
+    data = read_file(out_dir / f"{name}.npz", spec.max_bytes + (1 << 20), owner)
     if data is None:
         return CaseRun(False, "no outputs were written (or they were larger than allowed)")
     try:
-        return CaseRun(True, outputs=load_outputs(data))
-    except Exception as exc:
-        return CaseRun(False, f"the outputs could not be read: {type(exc).__name__}: {exc}"[:500])
+        return CaseRun(True, outputs=load_outputs(data, spec.keys, spec.max_bytes))
+    except OutputError as exc:
+        return CaseRun(False, f"the outputs could not be read: {exc}"[:500])
+    except Exception as exc:  # anything else a crafted file provokes stays with this case
+        return CaseRun(False, f"the outputs could not be read: {type(exc).__name__}"[:500])
