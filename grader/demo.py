@@ -17,14 +17,33 @@ from grader.check import reference_files, stub_files
 from grader.handout import release
 from grader.manifest import Manifest
 
+METADATA = {
+    "id": 1,
+    "created_at": "2026-01-01T00:00:00Z",
+    "users": [{"email": "student@example.edu", "id": 1, "name": "A. Student", "sid": "000000000"}],
+    "previous_submissions": [{"score": 79.0, "results": {"output": "an earlier submission's results"}}],
+}
 
-def run_zip(zip_path: Path, files: dict[str, bytes], results: Path, log: Path | None = None) -> dict:
-    """Unpack the autograder zip in a fresh AUTOGRADER_ROOT, grade ``files``, return results."""
+
+def run_zip(
+    zip_path: Path, files: dict[str, bytes], results: Path, log: Path | None = None, root_parent: Path | None = None
+) -> dict:
+    """Unpack the autograder zip in a fresh AUTOGRADER_ROOT, grade ``files``, return results.
+
+    As on Gradescope, the root holds ``submission_metadata.json`` (students' names and emails,
+    earlier results), which the student's code must not read. Gradescope's root, /autograder,
+    is not under /tmp (which the sandbox replaces for the child anyway): pass a
+    ``root_parent`` outside /tmp to exercise that.
+    """
     import json
 
-    with tempfile.TemporaryDirectory(prefix="grader-gradescope-") as tmp:
+    if root_parent is not None:
+        root_parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="grader-gradescope-", dir=root_parent) as tmp:
         root = Path(tmp)
         os.chmod(root, 0o755)
+        (root / "submission_metadata.json").write_text(json.dumps(METADATA, indent=1))
+        os.chmod(root / "submission_metadata.json", 0o644)
         with zipfile.ZipFile(zip_path) as zf:
             zf.extractall(root / "source")
         for name in ("run_autograder", "setup.sh"):
@@ -58,9 +77,11 @@ def demo(manifest: Manifest, out: Path) -> int:
     zip_path = build_autograder(manifest, out / f"{manifest.name}-autograder.zip")
     print(f"autograder zip: {zip_path} ({zip_path.stat().st_size // 1024} KB), built in {time.monotonic() - t0:.1f} s")
     t1 = time.monotonic()
-    ref = run_zip(zip_path, reference_files(manifest), out / "results-reference.json", out / "log-reference.txt")
+    # The fake Gradescope root sits in the output folder, not under /tmp, as /autograder is not.
+    roots = out.resolve() / "gradescope-root"
+    ref = run_zip(zip_path, reference_files(manifest), out / "results-reference.json", out / "log-reference.txt", roots)
     t2 = time.monotonic()
-    stubs = run_zip(zip_path, stub_files(manifest), out / "results-stubs.json", out / "log-stubs.txt")
+    stubs = run_zip(zip_path, stub_files(manifest), out / "results-stubs.json", out / "log-stubs.txt", roots)
     print(f"graded through run_autograder: reference in {t2 - t1:.1f} s, stubs in {time.monotonic() - t2:.1f} s\n")
     print(f"{'test':64s} {'points':>6s} {'reference':>9s} {'stubs':>6s}")
     for r, s in zip(ref["tests"], stubs["tests"], strict=True):

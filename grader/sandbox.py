@@ -22,6 +22,7 @@ import ctypes
 import fcntl
 import os
 import pwd
+import re
 import resource
 import shutil
 import signal
@@ -31,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,7 +47,11 @@ MS_NODEV = 4
 MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
+MNT_DETACH = 2
+PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
 SLOTS = 16
 JOBS_DIR = Path(os.environ.get("GRADER_JOBS_DIR", "/run/grader-jobs"))
 USER_PREFIX = "grader-sb"
@@ -167,6 +172,49 @@ class Slot:
 
     def release(self) -> None:
         self._fh.close()
+
+
+def _sandbox_users() -> dict[str, int]:
+    """Sandbox user name -> uid, for the users that exist."""
+    out = {}
+    for i in range(SLOTS):
+        with contextlib.suppress(KeyError):
+            out[f"{USER_PREFIX}{i}"] = pwd.getpwnam(f"{USER_PREFIX}{i}").pw_uid
+    return out
+
+
+def sweep_idle_slots(own: int | None = None) -> list[str]:
+    """Clean every idle slot that a killed grading left dirty (processes of its user, job
+    folders); returns their users. A slot is idle when its lock can be taken: no grading holds it.
+    """
+    users = _sandbox_users()
+    busy_uids = {uid for _, uid, _, _ in _proc_table()}
+    stale = set()
+    for parent in _job_parents():
+        with contextlib.suppress(OSError):
+            stale.update(p.name[len("grader-job-") :].rsplit("-", 1)[0] for p in parent.glob("grader-job-*-*"))
+    cleaned = []
+    for i in range(SLOTS):
+        user = f"{USER_PREFIX}{i}"
+        if i == own or user not in users or (users[user] not in busy_uids and user not in stale):
+            continue
+        try:
+            fh = open(STATE_DIR / f"slot{i}.lock", "w")  # noqa: SIM115 - closed below
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            continue
+        try:
+            _kill_uid(users[user])
+            _remove_files_of(users[user])
+            _sweep_jobs(user)
+            cleaned.append(user)
+        finally:
+            fh.close()
+    return cleaned
 
 
 # --------------------------------------------------------------------------- cgroups
@@ -299,7 +347,7 @@ def _kill_uid(uid: int) -> int:
     return len(left)
 
 
-SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")  # writable by every user
+SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")  # writable by every user
 
 
 def _remove_files_of(uid: int) -> None:
@@ -327,6 +375,97 @@ def _remove_files_of(uid: int) -> None:
                     todo.append(Path(entry.path))
 
 
+def _job_parents() -> list[Path]:
+    return [JOBS_DIR, Path("/var/lib/grader-jobs")]
+
+
+def _mount_points_under(folder: Path) -> list[bytes]:
+    """Mount points at or below ``folder`` in this mount namespace, deepest first."""
+    prefix = os.fsencode(str(folder))
+    found = []
+    with contextlib.suppress(OSError), open("/proc/self/mountinfo", "rb") as fh:
+        for line in fh:
+            point = line.split(b" ")[4]
+            point = re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), point)
+            if point == prefix or point.startswith(prefix + b"/"):
+                found.append(point)
+    return sorted(found, key=len, reverse=True)
+
+
+def _sweep_jobs(user: str) -> int:
+    """Remove the job folders a killed grading of ``user``'s slot left behind; returns how many."""
+    count = 0
+    for parent in _job_parents():
+        with contextlib.suppress(OSError):
+            for folder in parent.glob(f"grader-job-{user}-*"):
+                for point in _mount_points_under(folder):
+                    _libc.umount2(point, MNT_DETACH)
+                shutil.rmtree(folder, ignore_errors=True)
+                count += 1
+    return count
+
+
+# Syscalls no grading needs, and that reach state outliving the child: kernel keyrings (kept
+# per user, and the session keyring is shared with the grader and its other children) and
+# POSIX message queues. They fail with EPERM.
+_BLOCKED_SYSCALLS = {
+    "x86_64": (0xC000003E, (240, 241, 242, 243, 244, 245, 248, 249, 250)),
+    "aarch64": (0xC00000B7, (180, 181, 182, 183, 184, 185, 217, 218, 219)),
+}
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = (("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint32))
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter)))
+
+
+def seccomp_program() -> _SockFprog | None:
+    """A seccomp BPF filter: EPERM for the blocked syscalls, the process killed for a foreign
+    ABI (32-bit or x32 calls, whose numbers differ); None on an unknown machine."""
+    machine = os.uname().machine
+    if machine not in _BLOCKED_SYSCALLS:
+        return None
+    arch, numbers = _BLOCKED_SYSCALLS[machine]
+    ld_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    allow, deny, kill = 0x7FFF0000, 0x00050000 | 1, 0x80000000  # RET_ALLOW, RET_ERRNO|EPERM, RET_KILL_PROCESS
+    n = len(numbers)
+    code = [(ld_abs, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, kill), (ld_abs, 0, 0, 0)]  # A = arch; A = nr
+    if machine == "x86_64":
+        code.append((jge, n + 2, 0, 0x40000000))  # x32 ABI: past the checks, the allow and the deny, to a kill
+    code += [(jeq, n - i, 0, nr) for i, nr in enumerate(numbers)]  # each to the deny
+    code += [(ret, 0, 0, allow), (ret, 0, 0, deny)]
+    if machine == "x86_64":
+        code.append((ret, 0, 0, kill))
+    filters = (_SockFilter * len(code))(*[_SockFilter(*c) for c in code])
+    prog = _SockFprog(len(code), filters)
+    prog._keep = filters  # type: ignore[attr-defined]  # the array must outlive the struct
+    return prog
+
+
+_seccomp_ok: bool | None = None
+
+
+def seccomp_available() -> bool:
+    """Whether a seccomp filter can be installed here (tried in a fork)."""
+    global _seccomp_ok
+    if _seccomp_ok is None:
+        prog = seccomp_program()
+        if prog is None:
+            _seccomp_ok = False
+            return False
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - in the forked probe
+            ok = _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
+            ok = ok and _libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) == 0
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        _seccomp_ok = os.waitstatus_to_exitcode(status) == 0
+    return _seccomp_ok
+
+
 # --------------------------------------------------------------------------- the sandbox
 
 
@@ -349,6 +488,7 @@ class Sandbox:
 
     def __post_init__(self) -> None:
         self.namespaces = False
+        self.seccomp = False
         if self.isolate is None:
             self.isolate = is_root() and not self.trusted
         if self.isolate and not is_root():
@@ -356,6 +496,15 @@ class Sandbox:
         if self.isolate:
             self.slot = Slot()
             self.cgroup = Cgroup(f"grader-{self.slot.user}", self.limits.memory_mb * 2**20, self.limits.max_processes)
+            # A grading killed mid-way (the grader itself got SIGKILL) may have left the slot
+            # dirty: its user's processes, files and job folder. Clean it before using it.
+            self._clean_slot()
+            sweep_idle_slots(own=self.slot.index)  # and any other slot a killed grading left dirty
+            self.seccomp = seccomp_available()
+            if not self.seccomp:
+                if strict():
+                    raise SandboxError("cannot install a seccomp filter here: keyrings and message queues stay open")
+                warn_once("seccomp", "no seccomp filter: kernel keyrings and message queues stay reachable")
             if not self.cgroup.ok:
                 if strict():
                     raise SandboxError(f"cgroup limits unavailable as root: {self.cgroup.error}")
@@ -377,12 +526,27 @@ class Sandbox:
                 "(Gradescope runs the full sandbox)",
             )
 
+    def _clean_slot(self) -> None:
+        """End every process of the slot's user, empty its cgroup, delete its files in the
+        shared folders and the job folders it left (done when the slot is taken and released)."""
+        assert self.slot is not None
+        left = _kill_uid(self.slot.uid)
+        if self.cgroup is not None:
+            for pid in self.cgroup.pids():
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+        _remove_files_of(self.slot.uid)
+        _sweep_jobs(self.slot.user)
+        if left:
+            raise SandboxError(f"{left} processes of {self.slot.user} survived the kill")
+
     def close(self) -> None:
         if self.slot is not None:
-            _kill_uid(self.slot.uid)
-            _remove_files_of(self.slot.uid)
-            self.slot.release()
-            self.slot = None
+            try:
+                self._clean_slot()
+            finally:
+                self.slot.release()
+                self.slot = None
 
     def __enter__(self) -> Sandbox:
         return self
@@ -410,7 +574,8 @@ class Sandbox:
                     continue
             else:
                 raise SandboxError(f"cannot create a folder for grading jobs ({JOBS_DIR} or /var/lib/grader-jobs)")
-        base = Path(tempfile.mkdtemp(prefix="grader-job-", dir=parent))
+        prefix = f"grader-job-{self.slot.user}-" if self.slot is not None else "grader-job-"
+        base = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
         if self.slot is not None:
             os.chown(base, -1, self.slot.gid)
             os.chmod(base, 0o710)
@@ -423,6 +588,28 @@ class Sandbox:
         if self.slot is not None:
             os.chown(path, self.slot.uid, self.slot.gid)
         os.chmod(path, 0o700)
+
+    @contextlib.contextmanager
+    def output_folder(self, path: Path, max_bytes: int, files: int) -> Iterator[Path]:
+        """``path`` as the child's only writable folder on the host, for its outputs.
+
+        With the full sandbox it is a tmpfs of ``max_bytes`` and ``files`` inodes, owned by the
+        sandbox user; its pages count against the child's memory cgroup, and it is unmounted
+        (with everything in it) when the block ends. The trusted side reads the case files
+        while the block runs.
+        """
+        if self.slot is None or not self.namespaces:
+            self.give(path)
+            yield path
+            return
+        opts = f"size={max(max_bytes, 1 << 20)},nr_inodes={files},mode=0700,uid={self.slot.uid},gid={self.slot.gid}"
+        if _libc.mount(b"tmpfs", os.fsencode(str(path)), b"tmpfs", MS_NOSUID | MS_NODEV, opts.encode()) != 0:
+            err = ctypes.get_errno()
+            raise SandboxError(f"cannot mount a tmpfs for the child's outputs at {path}: {os.strerror(err)}")
+        try:
+            yield path
+        finally:
+            _libc.umount2(os.fsencode(str(path)), MNT_DETACH)
 
     def env(self, workdir: Path) -> dict[str, str]:
         home = workdir / "home"
@@ -476,6 +663,8 @@ class Sandbox:
         procs = [os.fsencode(f) for f in (cgroup.procs_files() if cgroup else [])]
         cpu = int(limits.time_limit_s * max(1, limits.threads) + 5)
         fsize = limits.max_file_mb * 2**20
+        prog = seccomp_program() if slot is not None and self.seccomp else None
+        seccomp = ctypes.byref(prog) if prog is not None else None
 
         def fail(what: str) -> None:
             err = ctypes.get_errno()
@@ -527,6 +716,11 @@ class Sandbox:
                 os.setresgid(slot.gid, slot.gid, slot.gid)
                 os.setresuid(slot.uid, slot.uid, slot.uid)
                 _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+                if seccomp is not None and _libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, seccomp, 0, 0) != 0:
+                    fail("installing the seccomp filter")
+            # If the grader dies (SIGKILL, OOM), the child dies with it; set after the uid
+            # change, which clears it. What the child started is ended when the slot is next taken.
+            _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
         return preexec
 

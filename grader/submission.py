@@ -8,6 +8,9 @@ hold however the zip's headers lie.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import io
 import os
 import stat
 import zipfile
@@ -40,10 +43,7 @@ def safe_extract(zip_path: Path, dest: Path, max_files: int, max_bytes: int) -> 
     named in the returned list), never written.
     """
     dest = dest.resolve()
-    try:
-        zf = zipfile.ZipFile(zip_path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise SubmissionError(f"{zip_path.name} is not a readable zip file ({exc})") from None
+    zf = _open_zip(zip_path)
     skipped: list[str] = []
     with zf:
         members = zf.infolist()
@@ -55,30 +55,106 @@ def safe_extract(zip_path: Path, dest: Path, max_files: int, max_bytes: int) -> 
             mode = info.external_attr >> 16
             parts = PurePosixPath(name).parts
             if name.startswith("/") or ".." in parts or (parts and ":" in parts[0]) or stat.S_ISLNK(mode):
-                skipped.append(name)
+                skipped.append(f"{_shown(name)} (unsafe path or link)")
                 continue
-            target = (dest / name).resolve()
-            if not target.is_relative_to(dest):
-                skipped.append(name)
-                continue
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # Follow no symlink a previous member might have left: refuse existing links.
-            if target.is_symlink() or any(p.is_symlink() for p in target.parents if p.is_relative_to(dest)):
-                skipped.append(name)
-                continue
-            with zf.open(info) as src, open(target, "wb") as out:
-                while True:
-                    chunk = src.read(1 << 20)
-                    if not chunk:
-                        break
-                    total += len(chunk)
-                    if total > max_bytes:
-                        raise SubmissionError(f"the zip unpacks to more than {max_bytes // 2**20} MB; the limit")
-                    out.write(chunk)
+            try:
+                target = (dest / name).resolve()
+                if not target.is_relative_to(dest):
+                    skipped.append(f"{_shown(name)} (unsafe path or link)")
+                    continue
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                # Follow no symlink a previous member might have left: refuse existing links.
+                if target.is_symlink() or any(p.is_symlink() for p in target.parents if p.is_relative_to(dest)):
+                    skipped.append(f"{_shown(name)} (unsafe path or link)")
+                    continue
+                total += _extract_one(zf, info, target, max_bytes - total)
+            except SubmissionError:
+                raise
+            except (OSError, zipfile.BadZipFile, NotImplementedError, RuntimeError, UnicodeError, ValueError) as exc:
+                # An odd entry (a name too long for the disk, a file where a folder is, a bad
+                # CRC, an unsupported compression method, encryption): skipped, named, the rest graded.
+                skipped.append(f"{_shown(name)} ({_why(exc)})")
+                with contextlib.suppress(OSError, UnboundLocalError):
+                    if target.is_file() and not target.is_symlink():
+                        target.unlink()
     return skipped
+
+
+def _shown(name: str) -> str:
+    """A member's name as it can be printed: at most 120 characters, no control characters."""
+    name = "".join(c if c.isprintable() else "?" for c in name)
+    return name if len(name) <= 120 else name[:100] + "..." + name[-17:]
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, zipfile.BadZipFile):
+        return "damaged in the zip: " + str(exc).split(" for file")[0]
+    if isinstance(exc, NotImplementedError):
+        return "compressed with a method the grader cannot read; use the ordinary zip (deflate)"
+    if isinstance(exc, RuntimeError) and "encrypted" in str(exc):
+        return "encrypted; zip it without a password"
+    if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+        return "its name is too long"
+    if isinstance(exc, FileExistsError | NotADirectoryError | IsADirectoryError):
+        return "a file and a folder of the same name"
+    if isinstance(exc, UnicodeError):
+        return "its name is not valid UTF-8"
+    return f"could not be unpacked ({type(exc).__name__})"
+
+
+def _extract_one(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: int) -> int:
+    """Write one member to ``target``; returns its bytes. Raises SubmissionError past ``budget``."""
+    written = 0
+    with zf.open(info) as src, open(target, "wb") as out:
+        while True:
+            chunk = src.read(1 << 20)
+            if not chunk:
+                break
+            written += len(chunk)
+            if written > budget:
+                raise SubmissionError("the zip unpacks to more bytes than the limit allows")
+            out.write(chunk)
+    return written
+
+
+def _open_zip(zip_path: Path) -> zipfile.ZipFile:
+    """Open a student's zip. One whose directory has names flagged UTF-8 that are not is opened
+    from a copy with that flag cleared on those names, so the other members can still be read."""
+    try:
+        return zipfile.ZipFile(zip_path)
+    except UnicodeDecodeError:
+        pass
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+        raise SubmissionError(f"{zip_path.name} is not a readable zip file ({exc})") from None
+    try:
+        return zipfile.ZipFile(io.BytesIO(_clear_bad_utf8_flags(zip_path.read_bytes())))
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, UnicodeDecodeError) as exc:
+        raise SubmissionError(f"{zip_path.name} is not a readable zip file ({exc})") from None
+
+
+def _clear_bad_utf8_flags(data: bytes) -> bytes:
+    """The zip's bytes with the UTF-8 flag (bit 11) cleared in each central-directory entry
+    whose name is not UTF-8: zipfile then reads the name as cp437 and the entry alone fails."""
+    buf = bytearray(data)
+    end = data.rfind(b"PK\x05\x06")
+    if end < 0:
+        raise zipfile.BadZipFile("no end of central directory")
+    size = int.from_bytes(data[end + 12 : end + 16], "little")
+    pos = int.from_bytes(data[end + 16 : end + 20], "little")
+    stop = min(pos + size, len(data))
+    while pos + 46 <= stop and data[pos : pos + 4] == b"PK\x01\x02":
+        flags = int.from_bytes(data[pos + 8 : pos + 10], "little")
+        n, m, k = (int.from_bytes(data[pos + i : pos + i + 2], "little") for i in (28, 30, 32))
+        if flags & 0x800:
+            try:
+                data[pos + 46 : pos + 46 + n].decode("utf-8")
+            except UnicodeDecodeError:
+                buf[pos + 8 : pos + 10] = (flags & ~0x800).to_bytes(2, "little")
+        pos += 46 + n + m + k
+    return bytes(buf)
 
 
 def _walk(root: Path, max_files: int) -> list[Path]:
@@ -107,7 +183,8 @@ def collect(manifest: Manifest, submission: Path, workdir: Path) -> Submission:
         root.mkdir(parents=True, exist_ok=True)
         skipped = safe_extract(submission, root, manifest.max_zip_files, manifest.max_zip_mb * 5 * 2**20)
         if skipped:
-            result.notes.append(f"ignored unsafe zip entries: {', '.join(skipped[:5])}")
+            more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+            result.notes.append(f"ignored zip entries (the rest was graded): {'; '.join(skipped[:5])}{more}")
     files = _walk(root, manifest.max_zip_files)
     for wanted in manifest.files:
         want = PurePosixPath(wanted)
