@@ -12,9 +12,11 @@ mode a missing isolation feature is an error, never a silent fallback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -25,9 +27,11 @@ import time
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grader import gradescope
+from grader.cases import load_npz
 from grader.check import reference_files
 from grader.grade import grade
 
@@ -136,7 +140,7 @@ def test_forged_status_files_earn_nothing(grade_source, leftover_processes):
     # add is honest; the forgery's os._exit costs add_signs, which never ran: at most honest.
     assert got["add_small"] == got["add_broadcast"] == 1.0
     assert got["scale_values"] == got["row_sums_values"] == 0.0
-    assert "got 0" in by_case(doc)["scale_values"]["output"], "the forged outputs were not what was compared"
+    assert "outside tolerance" in by_case(doc)["scale_values"]["output"], "the forged outputs were not compared"
     assert doc["score"] <= sum(honest("add").values())
     assert "FORGED" not in json.dumps(doc)
     assert seconds < BOUND_S
@@ -200,7 +204,7 @@ def test_infinite_loop_times_out_alone(grade_source, leftover_processes, toy):
     graded, seconds = timed_grade(grade_source, hostile("infinite_loop"))
     doc = check(graded, seconds, leftover_processes, honest("add", "row_sums"))
     assert "time limit" in by_case(doc)["scale_values"]["output"]
-    assert seconds >= toy.limits.case_time_limit_s
+    assert seconds >= toy.limits.case_time_floor_s
 
 
 def test_fork_storm_is_contained(grade_source, leftover_processes, toy):
@@ -325,7 +329,7 @@ def test_zip_slip_writes_nothing_outside(tmp_path, grade_source, toy, leftover_p
     graded = grade(toy, z)
     seconds = time.monotonic() - start
     doc = check(graded, seconds, leftover_processes, honest("add"))
-    assert "ignored unsafe zip entries" in doc["output"]
+    assert "ignored zip entries" in doc["output"] and "unsafe path or link" in doc["output"]
     written = [p for p in (Path("/") / evil, Path("/tmp") / evil, Path(f"/tmp/abs-{token}.py")) if p.exists()]
     written += [Path(d) / f for d, _, fs in os.walk("/tmp") for f in fs if token in f]
     written += list(tmp_path.rglob(f"*{token}*"))
@@ -530,3 +534,344 @@ def test_the_hosts_temp_folders_are_invisible(grade_source, leftover_processes, 
         assert "HIDDEN FileNotFoundError" in doc["output"] and "LEAK" not in doc["output"], doc["output"]
     finally:
         shutil.rmtree(secret.parent, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- answers the handout holds
+
+
+def _lookup_table_source(toy) -> str:
+    """A submission that implements nothing: each function looks its inputs up in a table of the
+    answers for every case's unsalted inputs (those a student can rebuild from the case files and
+    the handout), and returns zeros for any input it does not know."""
+    from grader import oracle as oracle_mod
+
+    table = {}
+    refs = {"add": lambda a, b: a + b, "scale": lambda x, s: x * s, "row_sums": lambda x: x.sum(axis=1)}
+    with oracle_mod.staff_imports(toy):
+        for case, _ in oracle_mod.load_cases(toy):
+            inputs, _ = case.build_inputs("")
+            fn = {"add": "add", "sca": "scale", "row": "row_sums"}[case.name[:3]]
+            args = [inputs[k] for k in ("a", "b", "x", "s") if k in inputs]
+            out = refs[fn](*[float(a) if a.ndim == 0 else a for a in args])
+            key = "|".join(repr(np.asarray(a).tolist()) for a in args)
+            table[key] = (np.asarray(out).tolist(), list(np.shape(out)))
+    return (
+        "import numpy as np\n\n"
+        f"TABLE = {table!r}\n\n\n"
+        "def _look(shape, *args):\n"
+        "    key = '|'.join(repr(np.asarray(a).tolist()) for a in args)\n"
+        "    if key in TABLE:\n"
+        "        values, shape = TABLE[key]\n"
+        "        print('HIT', flush=True)\n"
+        "        return np.array(values).reshape(shape)\n"
+        "    print('MISS', flush=True)\n"
+        "    return np.zeros(shape)\n\n\n"
+        "def add(a, b):\n    return _look(np.broadcast_shapes(np.shape(a), np.shape(b)), a, b)\n\n\n"
+        "def scale(x, s):\n    return _look(np.shape(x), x, s)\n\n\n"
+        "def row_sums(x):\n    return _look(np.shape(x)[:1], x)\n"
+    )
+
+
+def test_a_lookup_table_of_the_unsalted_answers_earns_nothing(grade_source, leftover_processes, toy):
+    """Does a submission that returns the answers for the inputs a student can rebuild (the public expected
+    values, the hidden cases' inputs recomputed from their code) earn anything, now that graded inputs are salted?"""
+    graded, seconds = timed_grade(grade_source, _lookup_table_source(toy))
+    doc = check(graded, seconds, leftover_processes, honest())
+    assert "MISS" in doc["output"] and "HIT" not in doc["output"], doc["output"]
+
+
+def test_the_graded_inputs_differ_from_the_handouts_and_the_reference_still_scores_full(toy, tmp_path):
+    """Are the public cases' graded inputs and expected outputs different from the handout's (public/), while the
+    handout's files are exactly the unsalted run?"""
+    from grader import oracle as oracle_mod
+
+    dest = oracle_mod.build(toy, tmp_path / "oracle", salt="test-salt")
+    with oracle_mod.staff_imports(toy):
+        case = next(c for c, pub in oracle_mod.load_cases(toy) if pub)
+        public_inputs, _ = case.build_inputs("")
+    handout_in = load_npz(dest / oracle_mod.PUBLIC_DIR / f"{case.name}.in.npz")
+    graded_in = load_npz(dest / f"{case.name}.in.npz")
+    assert all(np.array_equal(public_inputs[k], handout_in[k]) for k in public_inputs)
+    assert not any(np.array_equal(graded_in[k], handout_in[k]) for k in graded_in)
+    meta = json.loads((dest / oracle_mod.ORACLE_FILE).read_text())
+    assert "test-salt" not in json.dumps(meta)
+
+
+def test_an_accuracy_case_on_the_handouts_sample_is_refused(toy, tmp_path, monkeypatch):
+    """Does building the oracle refuse a point-bearing case whose secret labels are the same with and without the
+    salt (graded on data the handout holds), and name it?"""
+    from grader import oracle as oracle_mod
+
+    fixture = tmp_path / "toy"
+    shutil.copytree(TOY, fixture)
+    hidden = fixture / "grading" / "cases.py"
+    hidden.write_text(
+        hidden.read_text().replace(
+            "    a = rng.standard_normal((50,))\n", "    a = np.linspace(-1, 1, 50)  # fixed data, as a sample\n"
+        )
+    )
+    from grader.manifest import load_manifest
+
+    with pytest.raises(oracle_mod.OracleError, match=r"add_signs.*held-out data"):
+        oracle_mod.build(load_manifest(fixture), tmp_path / "oracle", salt="s")
+
+
+# --------------------------------------------------------------------------- hidden values in messages
+
+
+def test_hidden_messages_hold_no_number_the_expected_value_follows_from(grade_source, leftover_processes):
+    """When a hidden case is wrong by a constant, does its message say where and roughly how badly, without the
+    student's value or the exact error (from which expected = got - error)?"""
+    src = hostile("add_only") + "\n\ndef scale(x, s):\n    return x * s + 0.125\n"
+    graded, seconds = timed_grade(grade_source, src)
+    doc = check(graded, seconds, leftover_processes, honest("add"))
+    msg = by_case(doc)["scale_values"]["output"]
+    assert "outside tolerance" in msg and "worst at" in msg and "times the tolerance" in msg, msg
+    assert "0.125" not in msg and "got" not in msg and "expected" not in msg.split("tolerance (")[0], msg
+
+
+# --------------------------------------------------------------------------- the clock
+
+
+def test_a_case_cannot_stop_its_own_clock(grade_source, leftover_processes, toy):
+    """Does a case that writes its own 'done' line and then runs past its limit lose its points (the trusted side
+    keeps the clock), while the grading stays bounded?"""
+    graded, seconds = timed_grade(grade_source, hostile("early_done"))
+    doc = valid(graded.results)
+    got = scores(doc)
+    assert got["scale_values"] == 0.0, by_case(doc)["scale_values"]["output"]
+    assert got["add_small"] == got["add_broadcast"] == got["add_signs"] == 1.0
+    assert doc["score"] <= sum(honest("add", "row_sums").values())
+    assert seconds < BOUND_S
+    assert leftover_processes() == []
+
+
+def test_a_lingering_thread_does_not_hold_the_grading_open(grade_source, leftover_processes, toy):
+    """Does a thread left sleeping by the student's code let the grading end when the last case is done?"""
+    graded, seconds = timed_grade(grade_source, hostile("lingering_thread"))
+    check(graded, seconds, leftover_processes, honest("add", "scale", "row_sums"))
+    assert seconds < toy.limits.case_time_floor_s + 10, f"grading took {seconds:.1f} s"
+
+
+def test_case_limits_follow_the_reference(toy):
+    """Is a case's limit 20 times the reference's time, within the floor and the cap, unless the case declares one?"""
+    from grader.grade import case_time_limits
+    from grader.oracle import load_cases
+
+    cases = load_cases(toy)
+    names = [c.name for c, _ in cases]
+    meta = {names[0]: {"seconds": 0.001}, names[1]: {"seconds": 0.24}, names[2]: {"seconds": 9.0}}
+    limits = case_time_limits(toy, cases, meta)
+    floor, cap = toy.limits.case_time_floor_s, toy.limits.case_time_limit_s
+    assert limits[names[0]] == floor and limits[names[1]] == pytest.approx(min(cap, max(floor, 4.8)))
+    assert limits[names[2]] == cap and limits[names[3]] == cap  # no time known: the cap
+
+
+# --------------------------------------------------------------------------- a bounded trusted process
+
+PEAK_MB = 300  # the trusted process's peak resident memory, whatever the child writes (toy: tiny outputs)
+
+
+def test_the_trusted_process_stays_bounded_whatever_the_child_writes(tmp_path, leftover_processes):
+    """A 1 GB zip bomb, 40,000 npz members, a nested status file, a lone surrogate and 64 MB of progress lines:
+    does each cost only its own case, is results.json strict JSON, and does the grader stay under PEAK_MB?"""
+    sub = folder_with(tmp_path, hostile("bloat_outputs"))
+    results = tmp_path / "results.json"
+    script = (
+        "import json, resource, sys\n"
+        "from grader import gradescope\n"
+        "from grader.grade import grade\n"
+        "from grader.manifest import load_manifest\n"
+        f"g = grade(load_manifest({str(TOY)!r}), __import__('pathlib').Path({str(sub)!r}))\n"
+        f"gradescope.write(__import__('pathlib').Path({str(results)!r}), g.results)\n"
+        "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=cli_env(), capture_output=True, text=True, timeout=120
+    )
+    seconds = time.monotonic() - start
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    peak_mb = int(proc.stdout.split("PEAK_KB ")[1].split()[0]) / 1024
+    raw = results.read_bytes()
+    doc = json.loads(raw.decode("utf-8"), parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+    assert "\\ud8" not in raw.decode("utf-8").lower()
+    valid(doc)
+    tests = by_case(doc)
+    assert "status file" in tests["add_small"]["output"]
+    assert "bad ? value" in tests["add_broadcast"]["output"] or "bad \ufffd value" in tests["add_broadcast"]["output"]
+    assert "larger than allowed" in tests["scale_values"]["output"]
+    assert "entries" in tests["row_sums_values"]["output"]
+    assert doc["score"] <= 1.0  # only add_signs answers honestly, after its flood
+    assert "internal error" not in json.dumps(doc)
+    assert peak_mb < PEAK_MB, f"the grader peaked at {peak_mb:.0f} MB"
+    assert seconds < 2 * BOUND_S
+    assert leftover_processes() == []
+
+
+def test_a_surrogate_in_a_message_still_gives_valid_results_through_the_cli(tmp_path, leftover_processes):
+    """Does `grade` exit 0 and write strict UTF-8 JSON when the student's exception message holds a lone
+    surrogate?"""
+    src = hostile("add_only") + "\n\ndef scale(x, s):\n    raise ValueError('bad \\ud800 scale')\n"
+    results = tmp_path / "results.json"
+    proc, doc = cli(folder_with(tmp_path, src), results)
+    results.read_bytes().decode("utf-8")  # strict
+    assert "bad ? scale" in by_case(doc)["scale_values"]["output"]
+    assert proc.returncode == 0
+
+
+# --------------------------------------------------------------------------- nothing survives
+
+
+def test_the_outputs_folder_has_a_quota(grade_source, leftover_processes):
+    """Can the child fill the host's disk through its outputs folder (thousands of files, hundreds of MB)?"""
+    graded, seconds = timed_grade(grade_source, hostile("fill_outputs"))
+    doc = valid(graded.results)
+    files, size = (int(x) for x in doc["output"].split("WROTE ", 1)[1].split()[:2])
+    assert files < 1000 and size < 100 * 2**20, (files, size)
+    assert seconds < BOUND_S
+    assert leftover_processes() == []
+
+
+@pytest.fixture
+def mqueue_mounted():
+    """/dev/mqueue mounted, as Docker mounts it (mounted here for the test when it is missing)."""
+    path = Path("/dev/mqueue")
+    made = mounted = False
+    if not os.path.ismount(path):
+        if not path.exists():
+            path.mkdir()
+            made = True
+        mounted = subprocess.run(["mount", "-t", "mqueue", "mqueue", str(path)], capture_output=True).returncode == 0
+    try:
+        yield path if os.path.ismount(path) else None
+    finally:
+        with contextlib.suppress(OSError):
+            (path / "grader-stash-file").unlink()
+        if mounted:
+            subprocess.run(["umount", str(path)], check=False)
+        if made:
+            with contextlib.suppress(OSError):
+                path.rmdir()
+
+
+def test_keyrings_and_message_queues_are_closed(grade_source, leftover_processes, mqueue_mounted):
+    """Can the child leave answers in a kernel keyring (shared with the grader's session, kept per user) or a POSIX
+    message queue, where a later or concurrent grading would find them?"""
+    graded, seconds = timed_grade(grade_source, hostile("ipc_stash"))
+    doc = check(graded, seconds, leftover_processes, honest("add"))
+    out = doc["output"]
+    assert out.count("KEYRING BLOCKED EPERM") == 2 and "MQUEUE BLOCKED EPERM" in out, out
+    assert "ADDED" not in out.replace("MQFILE ADDED", ""), out
+    if mqueue_mounted is not None:
+        assert not (mqueue_mounted / "grader-stash-file").exists(), "a queue file reached the host's /dev/mqueue"
+
+
+def test_a_killed_grader_leaves_nothing_for_the_next_grading(tmp_path, grade_source, leftover_processes):
+    """When the grader is SIGKILLed mid-grading, is the child ended with it, and does the next grading find no
+    process of the sandbox user left over and no job folder left on disk?"""
+    from grader.sandbox import _sandbox_users
+
+    proc = subprocess.Popen(
+        cli_argv(folder_with(tmp_path, hostile("orphan")), tmp_path / "r.json"),
+        cwd=REPO,
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    users = _sandbox_users()
+    deadline = time.monotonic() + BOUND_S
+    uid, child, job, orphans = None, None, None, []
+    while time.monotonic() < deadline and not orphans:
+        time.sleep(0.2)
+        table = _processes()
+        if uid is None:  # our grading's child: started by the grader we will kill; its job folder names the slot
+            for pid, (_, ppid, _, cmd) in table.items():
+                if ppid == proc.pid and "grader-job-" in cmd:
+                    user = cmd.split("grader-job-", 1)[1].split("-", 2)
+                    uid, child = users.get(f"{user[0]}-{user[1]}"), pid
+                    job = Path(cmd.split()[-1]).parent  # the job file's folder
+        if uid is not None:  # the process that left the child's session with setsid
+            orphans = [p for p, (u, _, sid, _) in table.items() if u == uid and sid != child]
+    assert orphans, "the attack did not start its orphan"
+    assert job is not None and job.is_dir()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    observer = hostile("add_only") + (
+        "\n\nimport os as _os\n"
+        "def _live(p):\n"
+        "    try:\n"
+        "        return open('/proc/%s/stat' % p).read().rsplit(')', 1)[1].split()[0] not in ('Z', 'X')\n"
+        "    except OSError:\n"
+        "        return False\n"
+        "_mine = {_os.getpid(), _os.getppid()}\n"
+        "_others = [p for p in _os.listdir('/proc') if p.isdigit() and int(p) not in _mine\n"
+        "           and _os.stat('/proc/' + p).st_uid == _os.getuid() and _live(p)]\n"
+        "print('OTHERS', len(_others), flush=True)\n"
+    )
+    graded, seconds = timed_grade(grade_source, observer)
+    doc = check(graded, seconds, leftover_processes, honest("add"))
+    assert "OTHERS 0" in doc["output"], doc["output"]
+    assert not any(Path(f"/proc/{pid}").exists() and _is_live(pid) for pid in orphans)
+    assert not job.exists(), f"the job folder of the killed grading is still there: {job}"
+
+
+def _processes() -> dict[int, tuple[int, int, int, str]]:
+    """pid -> (uid, parent pid, session id, command line) of the live processes."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            if fields[0] in ("Z", "X"):
+                continue
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            out[int(entry)] = (os.stat(f"/proc/{entry}").st_uid, int(fields[1]), int(fields[3]), cmd)
+    return out
+
+
+def _is_live(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+# --------------------------------------------------------------------------- the Gradescope root
+
+
+def test_the_gradescope_root_is_invisible_to_the_child(tmp_path):
+    """With AUTOGRADER_ROOT outside /tmp (as /autograder is), can the student's code read submission_metadata.json
+    (students' emails, earlier results) and print it into the visible output?"""
+    from grader.autograder import build as build_autograder
+    from grader.demo import run_zip
+
+    roots = Path("/var/lib/grader-test-roots")
+    try:
+        zip_path = build_autograder(TOY, tmp_path / "ag.zip")
+        src = hostile("add_only") + (
+            "\n\nimport glob as _glob, itertools as _it, os as _os\n"
+            "_paths = ['/autograder/submission_metadata.json']\n"
+            "for _c in _glob.glob('/proc/[0-9]*/cmdline'):\n"
+            "    try:\n"
+            "        _argv = open(_c, 'rb').read().split(b'\\0')\n"
+            "    except OSError:\n"
+            "        continue\n"
+            "    for _a in _argv:\n"
+            "        if b'/submission' in _a:\n"
+            "            _paths.append(_os.path.join(_os.path.dirname(_os.fsdecode(_a)), 'submission_metadata.json'))\n"
+            "for _p in sorted(set(_paths)):\n"
+            "    try:\n"
+            "        print('READ', open(_p).read(), flush=True)\n"
+            "    except OSError as _e:\n"
+            "        print('TRIED', _p, type(_e).__name__, flush=True)\n"
+        )
+        doc = run_zip(zip_path, {"toy_pkg/ops.py": src.encode()}, tmp_path / "results.json", root_parent=roots)
+        valid(doc)
+        assert "TRIED" in doc["output"] and str(roots) in doc["output"], doc["output"]
+        assert "READ" not in doc["output"] and "student@example.edu" not in json.dumps(doc), doc["output"]
+        assert doc["score"] == 3.0
+    finally:
+        shutil.rmtree(roots, ignore_errors=True)

@@ -105,3 +105,73 @@ def test_submit_zips_manifest_files_and_refuses_syntax_errors(tmp_path):
     (work / "toy_pkg" / "ops.py").write_text("def add(a, b)\n    return a\n")
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 1 and "syntax error" in proc.stdout
+
+
+def _odd_zip(path: Path, kind: str, honest: bytes) -> tuple[Path, str]:
+    """A zip with the honest toy_pkg/ops.py and one odd entry; returns it and the odd entry's name."""
+    odd = {"long_name": "notes/" + "n" * 300 + ".txt", "clash": "clash/inner.txt"}.get(kind, "extra.txt")
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("toy_pkg/ops.py", honest)
+        if kind == "clash":
+            zf.writestr("clash", b"a file where a folder is needed")
+        zf.writestr(odd, b"odd entry contents\n")
+        if kind == "bad_utf8":
+            info = zipfile.ZipInfo("placeholder.txt")
+            zf.writestr(info, b"x")
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(odd)
+    local = info.header_offset
+    central = data.find(b"PK\x01\x02" + data[4:6])  # the odd entry's record in the central directory
+    while data[central + 46 : central + 46 + len(odd)] != odd.encode():
+        central = data.find(b"PK\x01\x02", central + 4)
+    if kind == "bad_crc":
+        data[local + 30 + len(odd)] ^= 0xFF  # first byte of the stored data
+    elif kind == "method":
+        data[local + 8 : local + 10] = (99).to_bytes(2, "little")
+        data[central + 10 : central + 12] = (99).to_bytes(2, "little")
+    elif kind == "encrypted":
+        data[local + 6] |= 1
+        data[central + 8] |= 1
+    elif kind == "bad_utf8":
+        entry = data.rfind(b"PK\x01\x02")  # placeholder.txt: renamed to bytes that are not UTF-8, flagged UTF-8
+        data[entry + 8 : entry + 10] = (int.from_bytes(data[entry + 8 : entry + 10], "little") | 0x800).to_bytes(
+            2, "little"
+        )
+        data[entry + 46 : entry + 46 + len("placeholder.txt")] = b"\xff\xfe\xfdceholder.txt"
+        odd = "ceholder.txt"
+    path.write_bytes(bytes(data))
+    return path, odd
+
+
+@pytest.mark.parametrize("kind", ["long_name", "clash", "bad_crc", "method", "encrypted", "bad_utf8"])
+def test_odd_zip_entries_are_named_and_the_rest_graded(tmp_path, kind, strict):
+    """A name too long for the disk, a file where a folder is, a bad CRC, an unknown compression method, an
+    encryption flag, a name that is not UTF-8: is the entry named with the reason, and the honest file graded?"""
+    from grader.grade import grade
+
+    manifest = load_manifest(TOY)
+    honest = reference_files(manifest)["toy_pkg/ops.py"]
+    z, odd = _odd_zip(tmp_path / "odd.zip", kind, honest)
+    graded = grade(manifest, z)
+    doc = graded.results
+    gradescope.validate(doc)
+    assert "internal error" not in doc["output"], doc["output"]
+    assert graded.score == 6.0, doc["output"]
+    assert "ignored zip entries" in doc["output"] and odd[:20] in doc["output"], doc["output"]
+
+
+def test_an_unreadable_manifest_file_is_missing_with_its_reason(tmp_path, strict):
+    """When ops.py itself is damaged in the zip (bad CRC), does the student read that, not 'internal error'?"""
+    from grader.grade import grade
+
+    manifest = load_manifest(TOY)
+    z = tmp_path / "s.zip"
+    with zipfile.ZipFile(z, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("toy_pkg/ops.py", reference_files(manifest)["toy_pkg/ops.py"])
+    data = bytearray(z.read_bytes())
+    data[30 + len("toy_pkg/ops.py")] ^= 0xFF
+    z.write_bytes(bytes(data))
+    doc = grade(manifest, z).results
+    assert doc["score"] == 0 and "damaged in the zip" in doc["output"] and "ops.py" in doc["output"]
+    assert "Missing from your submission" in doc["output"] and "internal error" not in doc["output"]
