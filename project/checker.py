@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import enum
+import logging
 import math
 import re
 import sys
@@ -438,6 +439,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"--group-size: expected 1 to 5 students, got {args.group_size}", file=sys.stderr)
         return 2
     rubric = load_rubric(args.rubric) if args.rubric else load_rubric()
+    # pypdf logs what it repairs in a damaged file; the checker says what matters itself.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         result = check_pdf(args.pdf, rubric, group_size=args.group_size)
     except UnreadablePdf as exc:
