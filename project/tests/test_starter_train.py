@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +15,8 @@ import torch
 
 from project.starter.train import main
 
-TINY = str(Path(__file__).resolve().parents[1] / "starter" / "configs" / "tiny.yaml")
+STARTER = Path(__file__).resolve().parents[1] / "starter"
+TINY = str(STARTER / "configs" / "tiny.yaml")
 
 
 @pytest.fixture(autouse=True)
@@ -93,3 +98,21 @@ def test_a_data_folder_of_npz_arrays_is_used(tmp_path):
     assert train(out, "--epochs", "1", "--data-dir", str(tmp_path)) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert (metrics["num_train"], metrics["num_val"], metrics["data"]) == (40, 20, str(tmp_path))
+
+
+def test_a_copy_of_the_starter_runs_outside_the_course_repository(tmp_path):
+    """Does starter/ copied into another folder train and tabulate there, as the package `starter`?"""
+    shutil.copytree(STARTER, tmp_path / "starter", ignore=shutil.ignore_patterns("__pycache__"))
+    script = (
+        "from starter.train import main; from starter.results_table import main as table; "
+        "assert main(['--config', 'starter/configs/tiny.yaml', '--epochs', '1', '--out', 'run', "
+        "'--no-progress']) == 0; "
+        "assert table(['run']) == 0"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": ""}  # the course repository is not importable
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| tiny | 1 |" in done.stdout
+    assert (tmp_path / "run" / "metrics.json").is_file()
