@@ -90,6 +90,12 @@ def make_paper(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
+@pytest.fixture
+def source_of() -> Callable[..., str]:
+    """paper_source, for tests that extend a paper's Typst text before compiling it."""
+    return paper_source
+
+
 @pytest.fixture(scope="session")
 def template_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The report template, compiled as `make report` compiles it."""

@@ -71,6 +71,15 @@ def test_without_a_references_heading_every_page_counts(make_paper):
     assert any("no References heading" in w for w in warnings(result))
 
 
+def test_an_appendix_after_the_references_is_not_counted_and_is_flagged(make_paper, source_of):
+    """Does an Appendix after the References leave the page count alone and draw a warning?"""
+    pdf = make_paper(source=source_of(5) + "\n#pagebreak()\n#heading(numbering: none)[Appendix]\n#lorem(400)\n")
+    result = check_pdf(pdf, RUBRIC)
+    assert result.pages_counted == 5 and result.pages_total == 7
+    assert any("follows the References" in w for w in warnings(result))
+    assert result.ok
+
+
 def test_missing_sections_are_named_but_do_not_fail(make_paper):
     """Is a missing Approach section reported by name as a warning, without breaking the rules?"""
     result = check_pdf(make_paper(4, sections=("Introduction", "Experiments")), RUBRIC)
