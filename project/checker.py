@@ -387,6 +387,10 @@ def check_pdf(path: str | Path, rubric: Rubric, group_size: int | None = None) -
 # --- output ---------------------------------------------------------------------------------
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def format_result(result: CheckResult, rubric: Rubric) -> str:
     """The report a student reads, one topic a line, then the problems and a verdict."""
     rules = rubric.rules
@@ -421,9 +425,10 @@ def format_result(result: CheckResult, rubric: Rubric) -> str:
     for finding in result.findings:
         lines.append(f"  {finding.level.value.upper()}: {finding.topic}: {finding.message}")
     if result.ok:
-        lines.append(f"OK: nothing breaks the rules ({len(result.warnings)} warnings)")
+        lines.append(f"OK: nothing breaks the rules ({_count(len(result.warnings), 'warning')})")
     else:
-        lines.append(f"BREAKS THE RULES: {len(result.errors)} errors, {len(result.warnings)} warnings")
+        errors, warnings = _count(len(result.errors), "error"), _count(len(result.warnings), "warning")
+        lines.append(f"BREAKS THE RULES: {errors}, {warnings}")
     return "\n".join(lines)
 
 
