@@ -204,17 +204,29 @@ def find_heading(pages: Sequence[PageText], names: Sequence[str]) -> HeadingHit 
     return None
 
 
-def find_run_in_heading(pages: Sequence[PageText], names: Sequence[str]) -> HeadingHit | None:
-    """Like find_heading, but also a paragraph that opens with the name and a colon or period."""
-    hit = find_heading(pages, names)
-    if hit is not None:
-        return hit
-    pattern = re.compile(r"^(?:" + "|".join(re.escape(n) for n in names) + r")\s*[:.]", re.IGNORECASE)
+def find_statement(
+    pages: Sequence[PageText], names: Sequence[str], after: HeadingHit | None = None
+) -> HeadingHit | None:
+    """The last heading or paragraph opening ("Contributions:") named by ``names``, if it comes after ``after``.
+
+    The last one, and only after the last rubric section's heading: a CV paper's introduction
+    often has a "Contributions." paragraph about the paper's contributions, which is not the
+    statement of who did what.
+    """
+    wanted = {n.lower() for n in names}
+    run_in = re.compile(r"^(?:" + "|".join(re.escape(n) for n in names) + r")\s*[:.]", re.IGNORECASE)
+    last: tuple[int, int, str] | None = None
+    start = (after.page, -1) if after else (0, -1)
     for page in pages:
-        for line in page.lines:
-            if pattern.match(line):
-                return HeadingHit(name=line.split(":")[0].split(".")[0].lower(), page=page.number, line=line)
-    return None
+        for index, line in enumerate(page.lines):
+            if heading_name(line) in wanted or run_in.match(line):
+                last = (page.number, index, line)
+            if after and page.number == after.page and line == after.line:
+                start = (page.number, index)
+    if last is None or (last[0], last[1]) <= start:
+        return None
+    page, _, line = last
+    return HeadingHit(name=re.split(r"[:.]", line)[0].strip().lower(), page=page, line=line)
 
 
 def body_of(pages: Sequence[PageText], references: HeadingHit | None) -> list[PageText]:
@@ -316,7 +328,8 @@ def check_pdf(path: str | Path, rubric: Rubric, group_size: int | None = None) -
         )
 
     # Contribution statement: required for groups; the group size is given or hinted by the emails.
-    contributions = find_run_in_heading(body, rubric.headings["contributions"])
+    last_section = max(found.values(), key=lambda hit: hit.page, default=None)
+    contributions = find_statement(body, rubric.headings["contributions"], after=last_section)
     emails = len(set(_EMAIL.findall(pages[0].text)))
     if contributions is None:
         required = group_size is not None and group_size >= rules.contribution_statement_min_group

@@ -116,6 +116,16 @@ def test_a_missing_contribution_statement_is_a_warning_when_the_group_size_is_no
     assert any("page 1 lists 2 email addresses" in w for w in warnings(result))
 
 
+def test_a_contributions_paragraph_in_the_introduction_is_no_contribution_statement(make_paper, source_of):
+    """Is an introduction's 'Contributions: we propose...' paragraph not taken for the statement of who did what?"""
+    source = source_of(4, contributions=False).replace(
+        "= Introduction", "= Introduction\n\nContributions: we propose a new loss and a data set.\n", 1
+    )
+    result = check_pdf(make_paper(source=source), RUBRIC, group_size=2)
+    assert result.contributions is None
+    assert any("no contribution statement" in e for e in errors(result))
+
+
 def test_a_student_alone_needs_no_contribution_statement(make_paper):
     """With --group-size 1, is a paper without a Contributions section fine?"""
     result = check_pdf(make_paper(4, contributions=False, authors=1), RUBRIC, group_size=1)
