@@ -8,7 +8,7 @@ PY := $(CURDIR)/$(VENV)/bin/python
 ASSIGNMENTS := assignment1 assignment2 assignment4
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: venv test lint demo train check handouts autograders clean
+.PHONY: venv test lint demo train check handouts autograders clean project-report
 
 venv: $(VENV)/.installed
 
@@ -40,6 +40,10 @@ A ?= assignment1
 train: venv
 	$(MAKE) -C $(A) train PYTHON=$(PY) $(if $(CONFIG),CONFIG=$(CONFIG)) \
 		$(if $(OUT),OUT=$(abspath $(OUT))) $(if $(DATA_DIR),DATA_DIR=$(abspath $(DATA_DIR)))
+
+# The group project's report template, built with the typst Python package (make -C project has the rest).
+project-report: venv
+	$(MAKE) -C project report PYTHON=$(PY)
 
 check: venv
 	for a in $(ASSIGNMENTS); do $(PY) -m grader check $$a || exit 1; done

@@ -1,0 +1,1 @@
+"""The group project kit: rubric, templates, report checker, experiment starter and grading sheet."""

@@ -1,0 +1,1 @@
+"""The experiment starter: copy this folder into your project (see README.md)."""
