@@ -322,6 +322,12 @@ def _greedy_inputs(src_lengths, V_src, V_tgt, E, H, lstm, attention):
 # --------------------------------------------------------------------------- transformer.py
 
 
+def _random_mask_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    T = int(rng.integers(3, 9))
+    lengths = [T, *(int(n) for n in rng.integers(2, T + 1, size=int(rng.integers(1, 4))))]
+    return {"tokens": _tokens(rng, lengths, 9), "T": np.array(int(rng.integers(2, 9)))}
+
+
 def _run_masks(tokens, T):
     from nmt.transformer import causal_mask, padding_mask
 
@@ -509,10 +515,10 @@ CASES = [
     # transformer.py
     Case(
         "masks",
-        "causal_mask(6) and padding_mask of a (3, 6) batch",
+        "causal_mask(T) and padding_mask of a (N, T) batch (T=6, lengths 6, 4, 2 here; others when graded)",
         _run_masks,
-        inputs=lambda rng: {"tokens": _tokens(rng, [6, 4, 2], 9)},
-        params={"T": 6},
+        inputs=lambda rng: {"tokens": _tokens(rng, [6, 4, 2], 9), "T": np.array(6)},
+        graded_inputs=_random_mask_inputs,
     ),
     Case(
         "mhsa_padding_and_causal",
