@@ -19,7 +19,7 @@ Example::
     hidden_cases = "grading/cases.py"
     time_limit_s = 480         # whole grading of one submission (Gradescope's default limit is 600)
     case_time_limit_s = 60     # one case at most, unless the case says otherwise
-    case_time_floor_s = 3      # one case at least; in between, 20 times the reference's time on it
+    case_time_floor_s = 2      # one case at least; in between, 20 times the reference's time on it
     memory_mb = 2048           # resident memory of everything the child starts
     max_processes = 128        # processes and threads of the sandbox user
     max_output_kb = 256        # captured stdout+stderr kept
@@ -49,7 +49,7 @@ class Limits:
 
     time_limit_s: float = 480.0
     case_time_limit_s: float = 60.0
-    case_time_floor_s: float = 3.0
+    case_time_floor_s: float = 2.0
     memory_mb: int = 2048
     max_processes: int = 128
     max_output_kb: int = 256
