@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
+import subprocess
 import sys
 import time
 import zipfile
@@ -124,9 +126,11 @@ def cmd_submit(args: argparse.Namespace) -> int:
             compile(text, str(path), "exec")
         except SyntaxError as exc:
             problems.append(f"{rel}:{exc.lineno}: syntax error: {exc.msg}")
-        stubs = text.count("not implemented yet (see the README)")
+        stubs = STUB_RE.findall(text)
         if stubs:
-            warnings.append(f"{rel}: {stubs} function(s) still raise NotImplementedError")
+            warnings.append(f"{rel}: {len(stubs)} function(s) still raise NotImplementedError: {', '.join(stubs)}")
+    if args.tests:
+        _run_public_tests(manifest)
     for w in warnings:
         print(f"warning: {w}")
     if problems:
@@ -140,6 +144,29 @@ def cmd_submit(args: argparse.Namespace) -> int:
             zf.write(manifest.root / rel, rel)
     print(f"wrote {out} with {len(present)} files: {', '.join(present)}; upload it to Gradescope")
     return 0
+
+
+STUB_RE = re.compile(r'raise NotImplementedError\("([\w.]+): not implemented yet \(see the README\)"\)')
+
+
+def _run_public_tests(manifest: Manifest) -> None:
+    """Run the public tests (``make test``) and print their last lines: the points summary."""
+    tests = manifest.root / Path(manifest.public_cases).parent
+    if not (tests / "test_public.py").is_file():
+        return
+    print("running the public tests first (make test) ...", flush=True)
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=no", str(tests)]
+    try:
+        proc = subprocess.run(cmd, cwd=manifest.root, capture_output=True, text=True, timeout=1800)
+    except subprocess.TimeoutExpired:
+        print("the public tests took more than 30 minutes; stopped")
+        return
+    lines = proc.stdout.splitlines()
+    start = next((i for i, line in enumerate(lines) if "public points" in line), None)
+    shown = lines[start + 1 :] if start is not None else lines[-5:]
+    print("\n".join(shown))
+    if proc.returncode != 0:
+        print("some public tests fail: run make test for the messages (you can still submit)")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -192,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("submit", help="validate the student's files and write the zip to upload")
     s.add_argument("assignment")
     s.add_argument("--out", default="submission.zip")
+    s.add_argument("--no-tests", dest="tests", action="store_false", help="do not run the public tests first")
     s.set_defaults(func=cmd_submit)
     return p
 

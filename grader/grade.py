@@ -75,7 +75,7 @@ def _score(
         except Exception as exc:
             return 0.0, f"could not score the outputs: {type(exc).__name__}: {exc}"
         return (min(max(frac, 0.0), 1.0) if np.isfinite(frac) else 0.0), msg
-    problems = compare_outputs(run.outputs, expected, case.atol, case.rtol, reveal=public)
+    problems = compare_outputs(run.outputs, expected, case.atol, case.rtol, reveal=public, exact_dtype=case.exact_dtype)
     if problems:
         return 0.0, "\n".join(problems[:8])
     return 1.0, ""
