@@ -21,7 +21,7 @@ STUB = 'raise NotImplementedError("add: not implemented yet (see the README)")'
 
 
 def run(folder: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS", "GRADER_TIME_SCALE")}
     return subprocess.run([sys.executable, *args], cwd=folder, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -66,6 +66,17 @@ def test_a_case_past_its_limit_is_stopped_and_named(student):
     assert proc.returncode == 1
     assert "case add_small ran past its time limit of 1 s" in proc.stdout, proc.stdout
     assert "at toy_pkg/ops.py:" in proc.stdout  # where it was stopped
+
+
+def test_time_scale_is_read_as_a_factor_and_checked(monkeypatch):
+    """Is GRADER_TIME_SCALE read as the factor on every limit, and a bad value an error naming it?"""
+    from grader.public import time_scale
+
+    monkeypatch.setenv("GRADER_TIME_SCALE", "3")
+    assert time_scale() == 3.0
+    monkeypatch.setenv("GRADER_TIME_SCALE", "fast")
+    with pytest.raises(ValueError, match="GRADER_TIME_SCALE"):
+        time_scale()
 
 
 def test_stub_message_is_printed_once(handout):
