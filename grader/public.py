@@ -243,7 +243,7 @@ def tested_file(case: Case) -> str | None:
         if code is None or id(code) in seen or depth > 2:
             return []
         seen.add(id(code))
-        found = [n for n in code.co_names if "." in n and not n.startswith(("grader.", "numpy", "torch"))]
+        found = [m for m in _imported_modules(code) if not m.startswith(("grader", "numpy", "torch"))]
         if found:
             return found
         g = getattr(fn, "__globals__", {})
@@ -255,6 +255,29 @@ def tested_file(case: Case) -> str | None:
 
     found = modules(case.run, 0)
     return found[-1].replace(".", "/") + ".py" if found else None
+
+
+def _imported_modules(code) -> list[str]:  # type: ignore[no-untyped-def]
+    """Submodules a code object imports, in order: ``from pkg.mod import f`` and ``import
+    pkg.mod`` give ``pkg.mod``; ``from pkg import mod`` gives it when ``pkg.mod`` is a module."""
+    import dis
+    import importlib.util
+
+    out: list[str] = []
+    current = None
+    for ins in dis.get_instructions(code):
+        if ins.opname == "IMPORT_NAME":
+            current = str(ins.argval)
+            if "." in current:
+                out.append(current)
+        elif ins.opname == "IMPORT_FROM" and current and "." not in current:
+            candidate = f"{current}.{ins.argval}"
+            try:
+                if importlib.util.find_spec(candidate) is not None:
+                    out.append(candidate)
+            except (ImportError, ValueError, AttributeError):
+                pass
+    return out
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]

@@ -124,3 +124,11 @@ def test_no_given_code_after_a_region_that_a_return_would_skip(assignment):
                 if stripped and not stripped.startswith(("#", "return")):
                     skipped.append(f"{rel}:{region.qualname}: {stripped}")
     assert skipped == []
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_cases_that_promise_a_dtype_compare_it(assignment):
+    """Does every case whose title promises "same dtype" compare the dtype itself?"""
+    cases = oracle.load_cases(load_manifest(ROOT / assignment))
+    loose = [c.name for c, _ in cases if "same dtype" in c.title and not c.exact_dtype]
+    assert loose == []

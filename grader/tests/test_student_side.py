@@ -138,3 +138,22 @@ def test_reference_filled_handout_passes(handout, tmp_path):
     for rel, data in reference_files(load_manifest(TOY)).items():
         (work / rel).write_bytes(data)
     assert pytest_in(work).returncode == 0
+
+
+def test_summary_attributes_a_case_to_the_module_it_imports():
+    """Is a case counted under the module it imports, also written ``from pkg import mod``?"""
+    from grader.cases import Case
+    from grader.public import tested_file
+
+    def run_from_package(x):
+        from json import decoder
+
+        return {"out": decoder}
+
+    def run_dotted(x):
+        from json.decoder import JSONDecoder
+
+        return {"out": JSONDecoder}
+
+    assert tested_file(Case("a", "a", run_from_package)) == "json/decoder.py"
+    assert tested_file(Case("b", "b", run_dotted)) == "json/decoder.py"
