@@ -164,10 +164,11 @@ def cmd_cases(args: argparse.Namespace) -> int:
     manifest = _assignment(args.assignment)
     cases = oracle.load_cases(manifest)
     limits = case_time_limits(manifest, cases, oracle.metadata(oracle.locate(manifest)))
-    print(f"{'case':34s} {'kind':6s} {'points':>6s} {'limit':>7s}  title")
+    width = max([4, *(len(c.name) for c, _ in cases)])
+    print(f"{'case':{width}s} {'kind':6s} {'points':>6s} {'limit':>7s}  title")
     for case, public in cases:
         kind = "public" if public else "hidden"
-        print(f"{case.name:34s} {kind:6s} {case.points:6g} {limits[case.name]:6g}s  {case.title}")
+        print(f"{case.name:{width}s} {kind:6s} {case.points:6g} {limits[case.name]:6g}s  {case.title}")
     n_pub = sum(p for _, p in cases)
     pub_points = sum(c.points for c, p in cases if p)
     total = sum(c.points for c, _ in cases)
