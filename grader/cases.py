@@ -69,6 +69,8 @@ class Case:
         params: JSON-able constants passed to ``run`` as keywords (sizes, mode names).
         points: value of the case.
         atol, rtol: tolerances of the default comparison, ``|got - exp| <= atol + rtol*|exp|``.
+        exact_dtype: the default comparison requires the reference's dtype itself (a case
+            whose title promises "same dtype out"), not only its kind (float, integer).
         secret: keys of ``inputs`` that stay on the trusted side (labels of an accuracy
             check); they are not given to ``run`` but to ``score``.
         score: trusted side, replaces the default comparison:
@@ -88,6 +90,7 @@ class Case:
     points: float = 1.0
     atol: float = 1e-6
     rtol: float = 1e-5
+    exact_dtype: bool = False
     secret: tuple[str, ...] = ()
     score: ScoreFn | None = None
     verify: Callable[[Arrays, Arrays], None] | None = None

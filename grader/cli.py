@@ -1,11 +1,12 @@
-"""Command line: ``python -m grader release|autograder|grade|check|batch|submit ...``."""
+"""Command line: ``python -m grader release|autograder|grade|check|batch|cases|preview|submit ...``."""
 
 from __future__ import annotations
 
 import argparse
-import csv
+import json
+import re
+import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -54,6 +55,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
             if t["status"] != "passed":
                 print("      " + t["output"].replace("\n", "\n      ")[:600])
         print(graded.results["output"][:2000])
+    if graded.status != "graded":
+        if args.quiet:
+            print(graded.results["output"], file=sys.stderr)
+        print(f"not graded ({graded.status}); results written to {args.results}")
+        return 2 if graded.status == "refused" else 3
     print(f"score: {graded.score:g}/{graded.max_score:g}; results written to {args.results}")
     return 0
 
@@ -68,36 +74,19 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from grader import gradescope
-    from grader.grade import grade
+    from grader.batch import run_batch
 
     manifest = _assignment(args.assignment)
     folder = Path(args.submissions)
-    entries = sorted(p for p in folder.iterdir() if p.suffix == ".zip" or p.is_dir())
-    results_dir = Path(args.csv).with_suffix("")
-    results_dir = results_dir.parent / f"{results_dir.name}_results"
-    results_dir.mkdir(parents=True, exist_ok=True)
-    rows = []
-    names: list[str] = []
-    for entry in entries:
-        t0 = time.monotonic()
-        graded = grade(manifest, entry)
-        gradescope.write(results_dir / f"{entry.stem}.json", graded.results)
-        tests = graded.results["tests"]
-        if not names and tests:
-            names = [t["tags"][-1] for t in tests]
-        per = {t["tags"][-1]: t["score"] for t in tests}
-        rows.append(
-            [entry.name, graded.score, graded.max_score, round(time.monotonic() - t0, 1)]
-            + [per.get(n, 0) for n in names]
+    if not folder.is_dir():
+        raise SystemExit(f"grader: {folder} is not a folder of submissions")
+    try:
+        rows = run_batch(
+            manifest, folder, Path(args.csv), jobs=args.jobs, regrade=tuple(args.regrade), restart=args.restart
         )
-        print(f"{entry.name}: {graded.score:g}/{graded.max_score:g}", flush=True)
-    with open(args.csv, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["submission", "score", "max_score", "seconds", *names])
-        w.writerows(rows)
-    print(f"{len(rows)} submissions graded; {args.csv}, per-submission results in {results_dir}")
-    return 0
+    except ValueError as exc:
+        raise SystemExit(f"grader: {exc}") from None
+    return 0 if all(r.status != "internal error" for r in rows) else 1
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
@@ -124,9 +113,11 @@ def cmd_submit(args: argparse.Namespace) -> int:
             compile(text, str(path), "exec")
         except SyntaxError as exc:
             problems.append(f"{rel}:{exc.lineno}: syntax error: {exc.msg}")
-        stubs = text.count("not implemented yet (see the README)")
+        stubs = STUB_RE.findall(text)
         if stubs:
-            warnings.append(f"{rel}: {stubs} function(s) still raise NotImplementedError")
+            warnings.append(f"{rel}: {len(stubs)} function(s) still raise NotImplementedError: {', '.join(stubs)}")
+    if args.tests:
+        _run_public_tests(manifest)
     for w in warnings:
         print(f"warning: {w}")
     if problems:
@@ -139,6 +130,67 @@ def cmd_submit(args: argparse.Namespace) -> int:
         for rel in present:
             zf.write(manifest.root / rel, rel)
     print(f"wrote {out} with {len(present)} files: {', '.join(present)}; upload it to Gradescope")
+    return 0
+
+
+STUB_RE = re.compile(r'raise NotImplementedError\("([\w.]+): not implemented yet \(see the README\)"\)')
+
+
+def _run_public_tests(manifest: Manifest) -> None:
+    """Run the public tests (``make test``) and print their last lines: the points summary."""
+    tests = manifest.root / Path(manifest.public_cases).parent
+    if not (tests / "test_public.py").is_file():
+        return
+    print("running the public tests first (make test) ...", flush=True)
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=no", str(tests)]
+    try:
+        proc = subprocess.run(cmd, cwd=manifest.root, capture_output=True, text=True, timeout=1800)
+    except subprocess.TimeoutExpired:
+        print("the public tests took more than 30 minutes; stopped")
+        return
+    lines = proc.stdout.splitlines()
+    start = next((i for i, line in enumerate(lines) if "public points" in line), None)
+    shown = lines[start + 1 :] if start is not None else lines[-5:]
+    print("\n".join(shown))
+    if proc.returncode != 0:
+        print("some public tests fail: run make test for the messages (you can still submit)")
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    """Every case: public or hidden, points, time limit, title."""
+    from grader import oracle
+    from grader.grade import REFERENCE_FACTOR, case_time_limits
+
+    manifest = _assignment(args.assignment)
+    cases = oracle.load_cases(manifest)
+    limits = case_time_limits(manifest, cases, oracle.metadata(oracle.locate(manifest)))
+    width = max([4, *(len(c.name) for c, _ in cases)])
+    print(f"{'case':{width}s} {'kind':6s} {'points':>6s} {'limit':>7s}  title")
+    for case, public in cases:
+        kind = "public" if public else "hidden"
+        print(f"{case.name:{width}s} {kind:6s} {case.points:6g} {limits[case.name]:6g}s  {case.title}")
+    n_pub = sum(p for _, p in cases)
+    pub_points = sum(c.points for c, p in cases if p)
+    total = sum(c.points for c, _ in cases)
+    floor, cap = manifest.limits.case_time_floor_s, manifest.limits.case_time_limit_s
+    print(
+        f"{len(cases)} cases, {total:g} points: {n_pub} public ({pub_points:g} points), "
+        f"{len(cases) - n_pub} hidden ({total - pub_points:g} points).\n"
+        f"A case's limit is {REFERENCE_FACTOR:g} times the reference's time, within {floor:g}-{cap:g} s, "
+        "unless it declares its own."
+    )
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    """What a student sees on Gradescope of a results file, before and after publication."""
+    from grader.preview import preview
+
+    try:
+        doc = json.loads(Path(args.results).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"grader: {args.results}: {exc}") from None
+    print(preview(doc, published=args.published))
     return 0
 
 
@@ -180,7 +232,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("assignment")
     s.add_argument("submissions")
     s.add_argument("--csv", required=True)
+    s.add_argument("--jobs", type=int, default=1, help="grade N submissions at once (one sandbox slot each)")
+    s.add_argument("--regrade", action="append", default=[], metavar="NAME", help="grade NAME (entry or sid) again")
+    s.add_argument("--restart", action="store_true", help="grade every submission again, not only the new ones")
     s.set_defaults(func=cmd_batch)
+    s = sub.add_parser("cases", help="list every case: public/hidden, points, time limit, title")
+    s.add_argument("assignment")
+    s.set_defaults(func=cmd_cases)
+    s = sub.add_parser("preview", help="what a student sees on Gradescope of a results.json, now and once published")
+    s.add_argument("results")
+    s.add_argument("--published", choices=["both", "no", "yes"], default="both")
+    s.set_defaults(func=cmd_preview)
     s = sub.add_parser("demo", help="handout, autograder zip, and the zip run on the reference and the stubs")
     s.add_argument("assignment")
     s.add_argument("--out", default="build/demo")
@@ -192,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("submit", help="validate the student's files and write the zip to upload")
     s.add_argument("assignment")
     s.add_argument("--out", default="submission.zip")
+    s.add_argument("--no-tests", dest="tests", action="store_false", help="do not run the public tests first")
     s.set_defaults(func=cmd_submit)
     return p
 

@@ -1,10 +1,11 @@
 """Compare a case's outputs with the reference's, in the trusted process, on plain arrays.
 
 Order of checks, each with a message that says what to fix: missing keys, shape, dtype
-kind, non-finite values, then tolerance with the worst entry and where it is. For hidden
-cases (``reveal=False``) no message holds a number from which an expected value follows:
-not the expected value, and neither the student's value nor the exact error beside it,
-only where the worst entry is and the order of magnitude of the miss.
+kind (the dtype itself, for a case that promises one), non-finite values, then tolerance
+with the worst entry and where it is. For hidden cases (``reveal=False``) no message holds
+a number from which an expected value follows: not the expected value, and neither the
+student's value nor the exact error beside it, only where the worst entry is and the order
+of magnitude of the miss.
 """
 
 from __future__ import annotations
@@ -20,15 +21,29 @@ def _kind(dtype: np.dtype) -> str:
     return _KIND.get(dtype.kind, str(dtype))
 
 
-def compare_one(key: str, got: np.ndarray, exp: np.ndarray, atol: float, rtol: float, reveal: bool) -> str | None:
-    """None when ``got`` matches ``exp``, else one line saying how it differs."""
+def shape_text(shape: object) -> str:
+    """A shape as students write it, ``(3, 10)``: plain integers, never ``np.int64(3)``."""
+    try:
+        dims = tuple(int(n) for n in shape)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        return repr(shape)
+    return str(dims)
+
+
+def compare_one(
+    key: str, got: np.ndarray, exp: np.ndarray, atol: float, rtol: float, reveal: bool, exact_dtype: bool = False
+) -> str | None:
+    """None when ``got`` matches ``exp``, else one line saying how it differs. With
+    ``exact_dtype`` the dtype itself must match (float32 in, float32 out), not only its kind."""
     got = np.asarray(got).view(np.ndarray)
     exp = np.asarray(exp).view(np.ndarray)
     if got.shape != exp.shape:
-        return f"{key}: shape {got.shape}, expected {exp.shape}"
+        return f"{key}: shape {shape_text(got.shape)}, expected {shape_text(exp.shape)}"
     g_kind, e_kind = _kind(got.dtype), _kind(exp.dtype)
     if g_kind != e_kind:
         return f"{key}: dtype {got.dtype} ({g_kind}), expected a {e_kind} dtype ({exp.dtype})"
+    if exact_dtype and got.dtype != exp.dtype:
+        return f"{key}: dtype {got.dtype}, expected {exp.dtype} (the dtype of the input)"
     if got.size == 0:
         return None
     if e_kind in ("bool", "integer"):
@@ -73,7 +88,9 @@ def _magnitude(ratio: float) -> str:
     return f"{10.0**power:g}"
 
 
-def compare_outputs(got: Arrays, expected: Arrays, atol: float, rtol: float, reveal: bool) -> list[str]:
+def compare_outputs(
+    got: Arrays, expected: Arrays, atol: float, rtol: float, reveal: bool, exact_dtype: bool = False
+) -> list[str]:
     """Every difference between two output dicts, one line each (empty when they match)."""
     problems: list[str] = []
     missing = sorted(set(expected) - set(got))
@@ -83,7 +100,7 @@ def compare_outputs(got: Arrays, expected: Arrays, atol: float, rtol: float, rev
     if extra:
         problems.append(f"unexpected outputs: {', '.join(extra)}")
     for key in sorted(set(expected) & set(got)):
-        msg = compare_one(key, got[key], expected[key], atol, rtol, reveal)
+        msg = compare_one(key, got[key], expected[key], atol, rtol, reveal, exact_dtype)
         if msg:
             problems.append(msg)
     return problems

@@ -36,6 +36,7 @@ class Graded:
     results: dict[str, Any]
     score: float
     max_score: float
+    status: str = "graded"  # "refused": the submission cannot be read; "internal error": the grader failed
 
 
 def hidden_paths(manifest: Manifest, oracle_dir: Path) -> list[Path]:
@@ -75,7 +76,7 @@ def _score(
         except Exception as exc:
             return 0.0, f"could not score the outputs: {type(exc).__name__}: {exc}"
         return (min(max(frac, 0.0), 1.0) if np.isfinite(frac) else 0.0), msg
-    problems = compare_outputs(run.outputs, expected, case.atol, case.rtol, reveal=public)
+    problems = compare_outputs(run.outputs, expected, case.atol, case.rtol, reveal=public, exact_dtype=case.exact_dtype)
     if problems:
         return 0.0, "\n".join(problems[:8])
     return 1.0, ""
@@ -99,13 +100,23 @@ def grade(
         return _grade(manifest, submission, student_files, oracle_dir, isolate, start, fail_fast)
     except SubmissionError as exc:
         doc = gradescope.failure(str(exc), time.monotonic() - start)
+        status = "refused"
     except Exception as exc:
         detail = "".join(traceback.format_exception_only(exc)).strip()
         print(traceback.format_exc(), file=sys.stderr)
-        doc = gradescope.failure(
-            f"internal error of the grader ({detail}); please tell the course staff", time.monotonic() - start
-        )
-    return Graded(doc, 0.0, manifest.total_points)
+        doc = gradescope.failure(f"{INTERNAL_ERROR} ({detail}); please tell the course staff", time.monotonic() - start)
+        status = "internal error"
+    return Graded(doc, 0.0, manifest.total_points, status)
+
+
+INTERNAL_ERROR = "internal error of the grader"
+
+
+def status_of(results: dict[str, Any]) -> str:
+    """graded / refused / internal error, read back from a results document ``grade`` wrote."""
+    if results.get("tests"):
+        return "graded"
+    return "internal error" if INTERNAL_ERROR in str(results.get("output", "")) else "refused"
 
 
 def case_time_limits(manifest: Manifest, cases: list[tuple[Case, bool]], meta: dict[str, Any]) -> dict[str, float]:

@@ -18,6 +18,7 @@ from typing import Any
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
 MAX_TEST_OUTPUT = 4000
 MAX_OUTPUT = 20000
+FAILURE_PREFIX = "The autograder could not grade this submission: "
 
 
 @dataclass
@@ -85,7 +86,7 @@ def failure(message: str, execution_time: float = 0.0) -> dict[str, Any]:
     return {
         "score": 0.0,
         "execution_time": round(max(execution_time, 0.0), 3),
-        "output": _clip(f"The autograder could not grade this submission: {message}", MAX_OUTPUT),
+        "output": _clip(f"{FAILURE_PREFIX}{message}", MAX_OUTPUT),
         "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",

@@ -8,11 +8,13 @@ cases or their expected values. The build is deterministic: same sources, same b
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
 from grader import oracle
+from grader import public as public_tests
 from grader.manifest import Manifest, load_manifest
 from grader.markers import MarkerError, find_regions, strip_solutions
 
@@ -125,4 +127,8 @@ def release(assignment: Path | Manifest, out: Path) -> Path:
             target = expected / f"{case.name}.{kind}.npz"
             shutil.copyfile(oracle_dir / oracle.PUBLIC_DIR / f"{case.name}.{kind}.npz", target)
             os.chmod(target, 0o644)
+    # Each public case's time limit, the grader's own, so that make test stops a case where the
+    # autograder would and names it.
+    limits = public_tests.limits_document(manifest, oracle_dir)
+    (expected / public_tests.LIMITS_FILE).write_text(json.dumps(limits, indent=1, sort_keys=True) + "\n")
     return out

@@ -11,6 +11,7 @@ import types
 
 import numpy as np
 from public_cases import (  # the public case file, loaded first under this name
+    TOL,
     _build_softmax_regression,
     _build_two_layer,
     _check_model_grads,
@@ -301,6 +302,7 @@ CASES = [
         _run_elementwise_unchanged,
         inputs=lambda rng: {"x": np.linspace(-30, 30, 18).reshape(2, 9) + 0.1 * rng.standard_normal((2, 9))},
         params={"fn": "sigmoid_grad"},
+        **TOL,
     ),
     Case(
         "relu_unchanged",
@@ -308,6 +310,7 @@ CASES = [
         _run_elementwise_unchanged,
         inputs=lambda rng: {"x": _with_zeros(rng, (5, 2, 3), 0.5)},
         params={"fn": "relu"},
+        **TOL,
     ),
     Case(
         "relu_grad_float32",
@@ -315,6 +318,7 @@ CASES = [
         _run_elementwise_unchanged,
         inputs=lambda rng: {"x": _with_zeros(rng, (4, 6), 0.5).astype(np.float32)},
         params={"fn": "relu_grad"},
+        exact_dtype=True,
     ),
     Case(
         "softmax_huge_logits",
@@ -322,18 +326,21 @@ CASES = [
         _run_softmax_unchanged,
         inputs=lambda rng: {"logits": _huge_logits(rng, 3, 5)},
         points=2,
+        **TOL,
     ),
     Case(
         "softmax_single_row",
         "softmax: a batch of one row (1, 10)",
         _run_softmax_unchanged,
         inputs=lambda rng: {"logits": 3 * rng.standard_normal((1, 10))},
+        **TOL,
     ),
     Case(
         "softmax_tall",
         "softmax: a (9, 2) matrix with shifted rows",
         _run_softmax_unchanged,
         inputs=lambda rng: {"logits": rng.standard_normal((9, 2)) + 5 * rng.standard_normal((9, 1))},
+        **TOL,
     ),
     Case(
         "cross_entropy_zero_probability",
@@ -341,24 +348,28 @@ CASES = [
         _run_softmax_cross_entropy,
         inputs=lambda rng: {"logits": _huge_logits(rng, 6, 4), "y": _labels(rng, 6, 4)},
         points=2,
+        **TOL,
     ),
     Case(
         "cross_entropy_batch_one",
         "cross_entropy: a batch of one (1, 7); input not modified",
         _run_cross_entropy,
         inputs=lambda rng: {"probs": rng.dirichlet(np.ones(7), size=1), "y": _labels(rng, 1, 7)},
+        **TOL,
     ),
     Case(
         "cross_entropy_wide",
         "cross_entropy: (3, 12) probabilities; input not modified",
         _run_cross_entropy,
         inputs=lambda rng: {"probs": rng.dirichlet(np.full(12, 0.3), size=3), "y": _labels(rng, 3, 12)},
+        **TOL,
     ),
     Case(
         "accuracy_logits",
         "accuracy: (13, 4) raw scores, some negative",
         _run_accuracy,
         inputs=lambda rng: {"scores": rng.standard_normal((13, 4)) - 2, "y": _labels(rng, 13, 4)},
+        **TOL,
     ),
     # models.py
     Case(
@@ -374,6 +385,7 @@ CASES = [
         },
         points=2,
         verify=_check_model_grads(_build_softmax_regression),
+        **TOL,
     ),
     Case(
         "softmax_regression_batch_one",
@@ -387,6 +399,7 @@ CASES = [
             "train": np.array(True),
         },
         verify=_check_model_grads(_build_softmax_regression),
+        **TOL,
     ),
     Case(
         "softmax_regression_eval_mode",
@@ -400,6 +413,7 @@ CASES = [
             "gW": rng.standard_normal((5, 4)),
             "gb": rng.standard_normal(4),
         },
+        **TOL,
     ),
     Case(
         "softmax_regression_predict",
@@ -410,6 +424,7 @@ CASES = [
             "W": rng.standard_normal((6, 5)),
             "b": rng.standard_normal(5),
         },
+        **TOL,
     ),
     Case(
         "two_layer_forward_sigmoid",
@@ -419,6 +434,7 @@ CASES = [
         params={"activation": "sigmoid"},
         points=3,
         verify=_check_model_grads(_build_two_layer("sigmoid")),
+        **TOL,
     ),
     Case(
         "two_layer_batch_equals_hidden",
@@ -428,6 +444,7 @@ CASES = [
         params={"activation": "relu"},
         points=2,
         verify=_check_model_grads(_build_two_layer("relu")),
+        **TOL,
     ),
     Case(
         "two_layer_batch_one",
@@ -437,6 +454,7 @@ CASES = [
         params={"activation": "relu"},
         points=2,
         verify=_check_model_grads(_build_two_layer("relu")),
+        **TOL,
     ),
     Case(
         "two_layer_huge_scores",
@@ -445,6 +463,7 @@ CASES = [
         inputs=_two_layer_inputs(5, 4, 7, 3, scale=30.0, x_scale=10.0),
         params={"activation": "relu"},
         points=2,
+        **TOL,
     ),
     Case(
         "two_layer_eval_mode",
@@ -452,6 +471,7 @@ CASES = [
         _run_two_layer_eval,
         inputs=_with_grads(_two_layer_inputs(7, 3, 5, 4)),
         params={"activation": "relu"},
+        **TOL,
     ),
     Case(
         "two_layer_inputs_unchanged",
@@ -459,6 +479,7 @@ CASES = [
         _run_two_layer_unchanged,
         inputs=_two_layer_inputs(4, 6, 3, 5),
         params={"activation": "sigmoid"},
+        **TOL,
     ),
     Case(
         "two_layer_predict",
@@ -466,6 +487,7 @@ CASES = [
         _run_two_layer_predict,
         inputs=lambda rng: {k: v for k, v in _two_layer_inputs(10, 3, 4, 6, scale=3.0)(rng).items() if k != "y"},
         params={"activation": "sigmoid"},
+        **TOL,
     ),
     # optim.py
     Case(
@@ -474,6 +496,7 @@ CASES = [
         _run_sgd,
         inputs=_params_inputs({"W1": (3, 4), "b1": (4,), "W2": (4, 2), "b2": (2,)}, 1, zero_grads=True),
         params={"steps": 1, "learning_rate": 0.2, "reg": 0.5, "momentum": 0.0},
+        **TOL,
     ),
     Case(
         "sgd_momentum_softmax_keys",
@@ -482,6 +505,7 @@ CASES = [
         inputs=_params_inputs({"W": (5, 3), "b": (3,)}, 4),
         params={"steps": 4, "learning_rate": 0.05, "reg": 0.1, "momentum": 0.5},
         points=2,
+        **TOL,
     ),
     Case(
         "sgd_momentum_no_reg",
@@ -489,6 +513,7 @@ CASES = [
         _run_sgd,
         inputs=_params_inputs({"W1": (2, 3), "b1": (3,), "W2": (3, 4), "b2": (4,)}, 2),
         params={"steps": 2, "learning_rate": 0.3, "reg": 0.0, "momentum": 0.9},
+        **TOL,
     ),
     Case(
         "sgd_updates_in_place",
@@ -496,6 +521,7 @@ CASES = [
         _run_sgd_in_place,
         inputs=_params_inputs({"W": (3, 2), "b": (2,)}, 1),
         params={"learning_rate": 0.1},
+        **TOL,
     ),
     Case(
         "regularization_loss_softmax_keys",
@@ -503,6 +529,7 @@ CASES = [
         _run_reg_loss,
         inputs=_params_inputs({"W": (6, 3), "b": (3,)}, 0),
         params={"reg": 0.02},
+        **TOL,
     ),
     # training.py
     Case(
@@ -511,6 +538,7 @@ CASES = [
         _run_minibatches,
         inputs=lambda rng: {"X": rng.standard_normal((12, 5)), "y": _labels(rng, 12, 10)},
         params={"batch_size": 4, "seed": 3},
+        **TOL,
     ),
     Case(
         "minibatches_batch_of_one",
@@ -518,6 +546,7 @@ CASES = [
         _run_minibatches,
         inputs=lambda rng: {"X": rng.standard_normal((6, 2)), "y": np.arange(6)},
         params={"batch_size": 1, "seed": 11},
+        **TOL,
     ),
     Case(
         "minibatches_batch_larger_than_n",
@@ -525,6 +554,7 @@ CASES = [
         _run_minibatches,
         inputs=lambda rng: {"X": rng.standard_normal((7, 3)), "y": np.arange(7)},
         params={"batch_size": 20, "seed": 5},
+        **TOL,
     ),
     Case(
         "minibatches_three_epochs",
@@ -533,6 +563,7 @@ CASES = [
         inputs=lambda rng: {"X": rng.standard_normal((9, 4)), "y": np.arange(9)},
         params={"batch_size": 2, "seed": 2024, "epochs": 3},
         points=2,
+        **TOL,
     ),
     Case(
         "minibatches_no_shuffle",
@@ -540,6 +571,7 @@ CASES = [
         _run_minibatches,
         inputs=lambda rng: {"X": rng.standard_normal((11, 2)), "y": _labels(rng, 11, 10)},
         params={"batch_size": 3, "seed": 1, "shuffle": False},
+        **TOL,
     ),
     Case(
         "train_epoch_softmax_partial_batch",
@@ -553,6 +585,7 @@ CASES = [
         },
         params={"batch_size": 5, "learning_rate": 0.2, "reg": 0.0, "momentum": 0.0},
         points=2,
+        **TOL,
     ),
     Case(
         "train_history",
@@ -576,6 +609,7 @@ CASES = [
             }
         },
         points=3,
+        **TOL,
     ),
     Case(
         "train_mnist_sample",

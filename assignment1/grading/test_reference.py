@@ -382,3 +382,42 @@ def test_train_entry_point_rejects_cuda(tmp_path, capsys):
 
     assert main(["--config", str(ROOT / "configs" / "demo.yaml"), "--out", str(tmp_path), "--device", "cuda"]) == 2
     assert "CPU" in capsys.readouterr().err
+
+
+def _public_case(name: str):
+    from grader.public import public_cases
+
+    tests = Path(__file__).resolve().parents[1] / "tests"
+    return tests, next(c for c in public_cases(tests) if c.name == name)
+
+
+def test_public_softmax_case_fails_a_softmax_off_by_1e6(monkeypatch):
+    """Does the public softmax case fail a softmax that adds 1e-6 to every probability?"""
+    import mnist_mlp.functional as F
+    from grader.public import check_case
+
+    tests, case = _public_case("softmax_values")
+    check_case(tests, case)  # the reference passes
+    real = F.softmax
+    monkeypatch.setattr(F, "softmax", lambda logits: real(logits) + 1e-6)
+    with pytest.raises(pytest.fail.Exception, match="outside tolerance"):
+        check_case(tests, case)
+
+
+def test_public_momentum_case_fails_pytorch_style_momentum(monkeypatch):
+    """Does a public case fail momentum written PyTorch's way (v = mu v + g; p -= lr v)?"""
+    from grader.public import check_case
+
+    def torch_step(self, model):
+        for key, param in model.params.items():
+            grad = model.grads[key] + (self.reg * param if key.startswith("W") else 0.0)
+            v = self.velocity.setdefault(key, np.zeros_like(param))
+            v *= self.momentum
+            v += grad
+            param -= self.learning_rate * v
+
+    tests, case = _public_case("sgd_momentum_lr_decay")
+    check_case(tests, case)
+    monkeypatch.setattr(SGD, "step", torch_step)
+    with pytest.raises(pytest.fail.Exception, match="outside tolerance"):
+        check_case(tests, case)

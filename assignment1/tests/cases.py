@@ -16,6 +16,11 @@ import numpy as np
 
 from grader.cases import Case
 
+# Everything here is float64 NumPy, where correct implementations agree to about 1e-15: these
+# tolerances leave room for other valid orders of operations, and none for a fudge like adding
+# 1e-6 to a probability (the default 1e-6 absolute would let that pass).
+TOL = {"atol": 1e-9, "rtol": 1e-7}
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -147,7 +152,8 @@ def _sgd_inputs(steps: int):
     return inputs
 
 
-def _run_sgd(steps, learning_rate, reg, momentum, **arrays):
+def _run_sgd(steps, learning_rate, reg, momentum, lr_decay=1.0, **arrays):
+    """``steps`` steps; after each, ``opt.learning_rate *= lr_decay`` (as the given train loop decays it)."""
     from mnist_mlp.optim import SGD
 
     model = types.SimpleNamespace(params={k: arrays[f"p_{k}"] for k in _KEYS}, grads={})
@@ -157,6 +163,7 @@ def _run_sgd(steps, learning_rate, reg, momentum, **arrays):
         model.grads = {k: arrays[f"g{t}_{k}"] for k in _KEYS}
         opt.step(model)
         out[f"after_step{t + 1}"] = {k: v.copy() for k, v in model.params.items()}
+        opt.learning_rate *= lr_decay
     return out
 
 
@@ -209,6 +216,7 @@ CASES = [
         _run_elementwise,
         inputs=lambda rng: {"x": 3 * rng.standard_normal((4, 5))},
         params={"fn": "sigmoid"},
+        **TOL,
     ),
     Case(
         "sigmoid_grad_values",
@@ -216,6 +224,7 @@ CASES = [
         _run_elementwise,
         inputs=lambda rng: {"x": 3 * rng.standard_normal((4, 5))},
         params={"fn": "sigmoid_grad"},
+        **TOL,
     ),
     Case(
         "relu_values",
@@ -223,6 +232,7 @@ CASES = [
         _run_elementwise,
         inputs=lambda rng: {"x": _with_zeros(rng, (3, 7))},
         params={"fn": "relu"},
+        **TOL,
     ),
     Case(
         "relu_grad_values",
@@ -230,24 +240,28 @@ CASES = [
         _run_elementwise,
         inputs=lambda rng: {"x": _with_zeros(rng, (3, 7))},
         params={"fn": "relu_grad"},
+        **TOL,
     ),
     Case(
         "softmax_values",
         "softmax: probabilities of a (4, 6) matrix of logits, rows sum to 1",
         _run_softmax,
         inputs=lambda rng: {"logits": 2 * rng.standard_normal((4, 6))},
+        **TOL,
     ),
     Case(
         "cross_entropy_values",
         "cross_entropy: mean loss of (5, 4) probabilities",
         _run_cross_entropy,
         inputs=lambda rng: {"probs": rng.dirichlet(np.ones(4), size=5), "y": _labels(rng, 5, 4)},
+        **TOL,
     ),
     Case(
         "accuracy_values",
         "accuracy: fraction of (8, 3) score rows whose argmax is the label",
         _run_accuracy,
         inputs=lambda rng: {"scores": rng.standard_normal((8, 3)), "y": _labels(rng, 8, 3)},
+        **TOL,
     ),
     # models.py
     Case(
@@ -263,6 +277,7 @@ CASES = [
         },
         points=3,
         verify=_check_model_grads(_build_softmax_regression),
+        **TOL,
     ),
     Case(
         "two_layer_scores_relu",
@@ -271,6 +286,7 @@ CASES = [
         inputs=lambda rng: {k: v for k, v in _two_layer_inputs(6, 7, 5, 3)(rng).items() if k != "y"},
         params={"activation": "relu"},
         points=2,
+        **TOL,
     ),
     Case(
         "two_layer_forward_relu",
@@ -280,6 +296,7 @@ CASES = [
         params={"activation": "relu"},
         points=3,
         verify=_check_model_grads(_build_two_layer("relu")),
+        **TOL,
     ),
     # optim.py
     Case(
@@ -288,6 +305,7 @@ CASES = [
         _run_sgd,
         inputs=_sgd_inputs(1),
         params={"steps": 1, "learning_rate": 0.1, "reg": 0.0, "momentum": 0.0},
+        **TOL,
     ),
     Case(
         "sgd_momentum_reg",
@@ -296,6 +314,15 @@ CASES = [
         inputs=_sgd_inputs(3),
         params={"steps": 3, "learning_rate": 0.1, "reg": 0.05, "momentum": 0.9},
         points=2,
+        **TOL,
+    ),
+    Case(
+        "sgd_momentum_lr_decay",
+        "SGD.step: momentum=0.9, learning rate halved after each step; v holds -learning_rate * g' (not PyTorch's v)",
+        _run_sgd,
+        inputs=_sgd_inputs(3),
+        params={"steps": 3, "learning_rate": 0.2, "reg": 0.0, "momentum": 0.9, "lr_decay": 0.5},
+        **TOL,
     ),
     Case(
         "regularization_loss_values",
@@ -303,6 +330,7 @@ CASES = [
         _run_reg_loss,
         inputs=lambda rng: {k[2:]: v for k, v in _sgd_inputs(0)(rng).items()},
         params={"reg": 0.3},
+        **TOL,
     ),
     # training.py
     Case(
@@ -312,6 +340,7 @@ CASES = [
         inputs=lambda rng: {"X": rng.standard_normal((10, 3)), "y": np.arange(10)},
         params={"batch_size": 4, "seed": 7},
         points=2,
+        **TOL,
     ),
     Case(
         "train_epoch_two_epochs",
@@ -320,5 +349,6 @@ CASES = [
         inputs=_two_layer_inputs(11, 6, 5, 3),
         params={"batch_size": 4, "epochs": 2, "learning_rate": 0.1, "reg": 0.01, "momentum": 0.9},
         points=3,
+        **TOL,
     ),
 ]

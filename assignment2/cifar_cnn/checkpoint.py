@@ -14,6 +14,7 @@ Check it before you submit, on the full test set or the committed sample::
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +32,33 @@ class CheckpointError(ValueError):
     """The checkpoint is missing, is not a plain state dict, or does not fit ``MyModel``."""
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _shown(path: Path) -> str:
+    """The checkpoint's name as the student knows it: ``cifar_cnn/my_model.pt`` for the submitted
+    one (wherever the grader unpacked it), else the path as given."""
+    try:
+        return path.resolve().relative_to(CHECKPOINT.parent.parent).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _refusal(exc: Exception) -> str:
+    """Why ``torch.load(weights_only=True)`` refused a file, in one line: the cause only, without
+    the terminal colour codes and without PyTorch's advice to load an untrusted file unsafely
+    (``weights_only=False``, allow-listing globals)."""
+    text = _ANSI.sub("", str(exc))
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    if found:
+        return f"it holds a pickled {found.group(1)}, which a plain state dict never does"
+    found = re.search(r"WeightsUnpickler error: ([^\n]*)", text)
+    if found:
+        return "torch.load with weights_only=True refused it: " + found.group(1).split(". Please")[0][:200]
+    lines = [line.strip() for line in text.splitlines() if line.strip() and "weights_only" not in line]
+    return f"it is not a file torch.save wrote ({type(exc).__name__}{': ' + lines[0][:200] if lines else ''})"
+
+
 def load_state_dict(path: str | Path = CHECKPOINT) -> dict[str, torch.Tensor]:
     """Read a state dict with ``weights_only=True`` (no arbitrary unpickling), on the CPU.
 
@@ -38,25 +66,26 @@ def load_state_dict(path: str | Path = CHECKPOINT) -> dict[str, torch.Tensor]:
     unpickling code (a whole pickled model, say), or not a mapping of names to tensors.
     """
     path = Path(path)
+    shown = _shown(path)
     if not path.is_file():
         raise CheckpointError(
-            f"{path}: no such file. Train MyModel (make train CONFIG=configs/mymodel.yaml) and copy "
+            f"{shown}: no such file. Train MyModel (make train CONFIG=configs/mymodel.yaml) and copy "
             f"runs/mymodel/model.pt there, or {HOW_TO_SAVE}"
         )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # UnpicklingError for a pickled module, RuntimeError for a damaged file
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(
-            f"{path}: not a plain state dict (torch.load with weights_only=True refused it: {reason}); "
-            f"{HOW_TO_SAVE}, not torch.save(model, path)"
+            f"{shown}: not a plain state dict ({_refusal(exc)}); {HOW_TO_SAVE}, not torch.save(model, path)"
         ) from None
     if not isinstance(state, dict) or not state:
-        raise CheckpointError(f"{path}: expected a state dict (parameter names -> tensors), got {type(state).__name__}")
+        raise CheckpointError(
+            f"{shown}: expected a state dict (parameter names -> tensors), got {type(state).__name__}"
+        )
     bad = [repr(k) for k, v in state.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
     if bad:
         raise CheckpointError(
-            f"{path}: expected a state dict (parameter names -> tensors); these entries are not tensors: "
+            f"{shown}: expected a state dict (parameter names -> tensors); these entries are not tensors: "
             f"{', '.join(bad[:5])}. A dict holding the state dict and other things will not do: {HOW_TO_SAVE}"
         )
     return state
@@ -79,7 +108,8 @@ def load_my_model(path: str | Path = CHECKPOINT, num_classes: int = 10) -> nn.Mo
         model.load_state_dict(state)  # strict: every name and shape must match; dtypes are converted
     except RuntimeError as exc:
         raise CheckpointError(
-            f"{path} does not fit MyModel as models.py builds it (train and submit the same architecture): "
+            f"{_shown(Path(path))} does not fit MyModel as models.py builds it "
+            "(train and submit the same architecture): "
             f"{str(exc)[:1500]}"
         ) from None
     return model.eval()

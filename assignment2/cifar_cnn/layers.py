@@ -114,6 +114,8 @@ class Conv2d:
         K, p = self.kernel_size, self.padding
         if x.shape[2] + 2 * p < K or x.shape[3] + 2 * p < K:
             raise ValueError(f"x: the padded input {x.shape[2:]} + 2 * {p} is smaller than the kernel {K}")
+        H_out, W_out = (output_size(n, K, self.stride, p) for n in x.shape[2:])
+        self.out_shape = (x.shape[0], self.out_channels, H_out, W_out)  # what backward's dout must be
         # BEGIN SOLUTION
         s, F = self.stride, self.out_channels
         N, C = x.shape[:2]
@@ -125,9 +127,8 @@ class Conv2d:
         out = self.w.reshape(F, C * K * K) @ cols  # (F, C*K*K) @ (C*K*K, N*P) -> (F, N*P)
         out = out.reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3) + self.b[:, None, None]  # (N, F, H_out, W_out)
         self.cache = ConvCache(x.shape, cols)
-        # END SOLUTION
-        self.out_shape = out.shape
         return out
+        # END SOLUTION
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """dout ``(N, F, H_out, W_out)`` -> dx ``(N, C, H, W)``; also sets ``self.dw``, ``self.db``.
@@ -190,17 +191,17 @@ class MaxPool2d:
         K = self.kernel_size
         if x.shape[2] < K or x.shape[3] < K:
             raise ValueError(f"x: input {x.shape[2:]} is smaller than the pooling window {K}")
+        H_out, W_out = (output_size(n, K, self.stride) for n in x.shape[2:])
+        self.out_shape = (*x.shape[:2], H_out, W_out)  # what backward's dout must be
         # BEGIN SOLUTION
         s = self.stride
-        H_out, W_out = output_size(x.shape[2], K, s), output_size(x.shape[3], K, s)
         # x[:, :, u : u + s*H_out : s, v : v + s*W_out : s] (N, C, H_out, W_out) holds entry (u, v) of
         # every window: the elementwise maximum over the K * K offsets is the pooling.
         offsets = (x[:, :, u : u + s * H_out : s, v : v + s * W_out : s] for u in range(K) for v in range(K))
         out = functools.reduce(np.maximum, offsets)
         self.cache = PoolCache(x, out)
-        # END SOLUTION
-        self.out_shape = out.shape
         return out
+        # END SOLUTION
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """dout ``(N, C, H_out, W_out)`` -> dx ``(N, C, H, W)``: each entry goes to its window's first maximum."""
@@ -240,12 +241,12 @@ class ReLU:
         """x -> ``max(x, 0)``, same shape and dtype; keeps ``x`` in ``self.cache``."""
         if not isinstance(x, np.ndarray):
             raise ValueError(f"x: expected an np.ndarray, got {type(x).__name__}")
+        self.out_shape = x.shape  # what backward's dout must be
         # BEGIN SOLUTION
         out = np.maximum(x, 0)
         self.cache = x
-        # END SOLUTION
-        self.out_shape = out.shape
         return out
+        # END SOLUTION
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """dout -> ``dx = dout`` where ``x > 0``, else 0."""
@@ -293,12 +294,12 @@ class Linear:
                 f"x: expected (N, ...) with D = {self.in_features} entries per example, "
                 f"got {getattr(x, 'shape', type(x))}"
             )
+        self.out_shape = (x.shape[0], self.out_features)  # what backward's dout must be
         # BEGIN SOLUTION
         out = x.reshape(x.shape[0], self.in_features) @ self.w + self.b  # (N, D) @ (D, M) -> (N, M)
         self.cache = x
-        # END SOLUTION
-        self.out_shape = out.shape
         return out
+        # END SOLUTION
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """dout ``(N, M)`` -> dx (shape of x); ``dw = x2.T @ dout``, ``db = dout.sum(axis=0)``, ``x2 = x (N, D)``."""

@@ -569,6 +569,27 @@ def test_checkpoint_refusals_name_the_problem(tmp_path):
         load_my_model(tmp_path / "junk.pt")
 
 
+def test_checkpoint_refusal_gives_only_the_safe_advice(tmp_path):
+    """Does refusing a pickled model say what it holds and how to save a state dict, without
+    terminal colour codes or PyTorch's advice to load the file unsafely?"""
+    from cifar_cnn.checkpoint import CheckpointError, load_state_dict
+
+    with pytest.raises(CheckpointError) as info:
+        load_state_dict(_save(MyModel(), tmp_path / "whole.pt"))
+    message = str(info.value)
+    assert "it holds a pickled cifar_cnn.models.MyModel" in message
+    assert "torch.save(model.state_dict(), path)" in message
+    for unsafe in ("\x1b[", "weights_only=False", "weights_only` set to `False", "add_safe_globals", "safe_globals"):
+        assert unsafe not in message
+
+
+def test_checkpoint_messages_name_the_submitted_file_not_the_grader_path():
+    """Is the submitted checkpoint named as the student knows it, wherever it was unpacked?"""
+    from cifar_cnn import checkpoint
+
+    assert checkpoint._shown(checkpoint.CHECKPOINT) == "cifar_cnn/my_model.pt"
+
+
 class _Exploit:
     """Unpickling this runs a command: what a hostile checkpoint would carry."""
 

@@ -11,6 +11,7 @@ import numpy as np
 from public_cases import (  # the public case file, loaded first under this name
     _FULL,
     _S2S,
+    PAD,
     SOS,
     _attention_inputs,
     _cell_inputs,
@@ -19,9 +20,11 @@ from public_cases import (  # the public case file, loaded first under this name
     _full,
     _full_inputs,
     _greedy_inputs,
+    _inject,
     _mhsa_inputs,
     _no_grad,
     _np,
+    _quiet_transformer_warnings,
     _random_weights,
     _run_attention,
     _run_cell,
@@ -32,12 +35,14 @@ from public_cases import (  # the public case file, loaded first under this name
     _run_full_generate,
     _run_masks,
     _run_mhsa,
+    _run_seq2seq_dropout,
     _run_seq2seq_forward,
     _run_seq2seq_greedy,
     _run_transformer_translator,
     _seq2seq_inputs,
     _t,
     _tokens,
+    _train_and_eval,
     _translator_inputs,
 )
 
@@ -104,6 +109,18 @@ def _repadded_inputs(rng):
 
 
 _S2S_B = {"V_src": 9, "V_tgt": 10, "E": 5, "H": 4}
+
+
+def _run_full_dropout(src, tgt_in, V_in, V_out, H, heads, n_enc, n_dec, F, L, **w):
+    """FullTransformerTranslator with dropout=1, in train and in eval mode: logits at the real target positions."""
+    from nmt.translator import FullTransformerTranslator
+
+    _quiet_transformer_warnings()
+    model = FullTransformerTranslator(V_in, V_out, H, heads, n_enc, n_dec, F, dropout=1.0, max_length=L, pad_idx=PAD)
+    keep = _t(tgt_in != PAD)
+    return _train_and_eval(_inject(model, w), lambda m: m(_t(src), _t(tgt_in))[keep])
+
+
 _FULL_B = {"V_in": 10, "V_out": 9, "H": 12, "heads": 3, "n_enc": 2, "n_dec": 2, "F": 7, "L": 8}
 
 CASES = [
@@ -330,6 +347,20 @@ CASES = [
         inputs=_full_inputs([7, 2, 5, 8, 4, 6, 3, 7, 5, 8], None, **_FULL_B, eos_bias=1.75),
         params=_FULL_B | {"max_len": 7, "beam_size": 4, "length_penalty": 2.0},
         points=2,
+    ),
+    Case(
+        "seq2seq_dropout_rnn_cosine",
+        "Seq2Seq with dropout=1 (RNN, cosine attention): logits in train mode and in eval mode",
+        _run_seq2seq_dropout,
+        inputs=_seq2seq_inputs([4, 6, 3, 5], [6, 3, 5, 4], 11, 13, 6, 7, False, "cosine"),
+        params=_S2S | {"model_type": "RNN", "attention": "cosine"},
+    ),
+    Case(
+        "full_translator_dropout_train_eval",
+        "FullTransformerTranslator with dropout=1: logits in train mode (nn.Transformer's dropouts) and in eval mode",
+        _run_full_dropout,
+        inputs=_full_inputs([6, 4, 5], [7, 5, 3], **_FULL),
+        params=_FULL,
     ),
     Case(
         "full_translator_beam_wide_and_greedy",

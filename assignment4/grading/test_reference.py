@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -395,3 +396,29 @@ def test_training_runs_and_writes_its_outputs(model, tmp_path):
         assert len((out / "translations_beam.txt").read_text().splitlines()) == metrics["num_test"]
     else:
         assert "test_bleu_beam" not in metrics
+
+
+@pytest.mark.parametrize("name", ["seq2seq_dropout_train_eval", "transformer_translator_dropout_train_eval"])
+def test_public_dropout_cases_fail_a_model_without_dropout(name, monkeypatch):
+    """Does each public dropout case fail when the dropouts do nothing in training mode?"""
+    from grader.public import check_case, public_cases
+
+    tests = Path(__file__).resolve().parents[1] / "tests"
+    case = next(c for c in public_cases(tests) if c.name == name)
+    check_case(tests, case)  # the reference passes
+    monkeypatch.setattr(torch.nn.Dropout, "forward", lambda self, x: x)
+    with pytest.raises(pytest.fail.Exception, match=r"train: .* outside tolerance"):
+        check_case(tests, case)
+
+
+def test_public_dropout_case_fails_dropout_in_eval_mode(monkeypatch):
+    """Does the public dropout case fail a dropout that ignores eval mode (F.dropout(x, p))?"""
+    import torch.nn.functional as F
+
+    from grader.public import check_case, public_cases
+
+    tests = Path(__file__).resolve().parents[1] / "tests"
+    case = next(c for c in public_cases(tests) if c.name == "transformer_translator_dropout_train_eval")
+    monkeypatch.setattr(torch.nn.Dropout, "forward", lambda self, x: F.dropout(x, self.p))
+    with pytest.raises(pytest.fail.Exception, match=r"eval: .* outside tolerance"):
+        check_case(tests, case)

@@ -6,7 +6,9 @@ function below builds your module with small sizes, converts it to float64, copi
 into the parameters of exactly these names (``_inject``: a missing, extra or misshapen
 parameter is an error that names it), switches to eval mode (dropout off), runs it without
 gradients and returns NumPy arrays. So your initialisation and your random numbers never
-matter. The hidden cases call your code the same way, with other sizes, seeds and modes.
+matter. The dropout cases build the module with dropout 1 and run it in training mode too,
+where each dropout zeroes what it gets: that shows where the dropouts sit. The hidden cases
+call your code the same way, with other sizes, seeds and modes.
 """
 
 from __future__ import annotations
@@ -272,12 +274,28 @@ def _decoder_inputs(N, S, V, E, H, lstm, attention):
     return inputs
 
 
-def _seq2seq(V_src, V_tgt, E, H, model_type, attention, w):
+def _seq2seq(V_src, V_tgt, E, H, model_type, attention, w, dropout=0.5):
     from nmt.seq2seq import Decoder, Encoder, Seq2Seq
 
-    encoder = Encoder(V_src, E, H, dropout=0.5, model_type=model_type)
-    decoder = Decoder(V_tgt, E, H, dropout=0.5, model_type=model_type, attention=attention)
+    encoder = Encoder(V_src, E, H, dropout=dropout, model_type=model_type)
+    decoder = Decoder(V_tgt, E, H, dropout=dropout, model_type=model_type, attention=attention)
     return _inject(Seq2Seq(encoder, decoder, pad_idx=PAD), w)
+
+
+def _train_and_eval(model, run) -> dict[str, np.ndarray]:
+    """``run(model)`` in training mode and in evaluation mode, for a model built with dropout
+    probability 1: in training mode each dropout zeroes what it is given, so the output shows
+    where the dropouts sit (exactly, no random numbers involved); in evaluation mode dropout
+    must do nothing."""
+    with _no_grad():
+        train = run(model.train())
+        evaluate = run(model.eval())
+    return {"train": _np(train), "eval": _np(evaluate)}
+
+
+def _run_seq2seq_dropout(src, tgt_in, V_src, V_tgt, E, H, model_type, attention, **w):
+    model = _seq2seq(V_src, V_tgt, E, H, model_type, attention, w, dropout=1.0)
+    return _train_and_eval(model, lambda m: m(_t(src), _t(tgt_in)))
 
 
 def _run_seq2seq_forward(src, tgt_in, V_src, V_tgt, E, H, model_type, attention, **w):
@@ -355,6 +373,13 @@ def _mhsa_inputs(N, T, H, heads, lengths=None, causal=False):
         return out | _random_weights(rng, _mhsa_shapes(H, heads))
 
     return inputs
+
+
+def _run_transformer_dropout(tokens, V_in, V_out, H, heads, F, L, causal, **w):
+    from nmt.transformer import TransformerTranslator
+
+    model = TransformerTranslator(V_in, V_out, H, heads, F, L, dropout=1.0, causal=bool(causal), pad_idx=PAD)
+    return _train_and_eval(_inject(model, w), lambda m: m(_t(tokens)))
 
 
 def _run_transformer_translator(tokens, V_in, V_out, H, heads, F, L, causal, **w):
@@ -505,6 +530,13 @@ CASES = [
         points=3,
     ),
     Case(
+        "seq2seq_dropout_train_eval",
+        "Seq2Seq with dropout=1 (LSTM, dot): logits in train mode (dropout on the embeddings) and in eval mode (none)",
+        _run_seq2seq_dropout,
+        inputs=_seq2seq_inputs([5, 4, 3], [5, 4, 2], 11, 13, 6, 7, True, "dot"),
+        params=_S2S | {"model_type": "LSTM", "attention": "dot"},
+    ),
+    Case(
         "seq2seq_greedy_rnn_cosine",
         "Seq2Seq.generate_translation (RNN, cosine attention): 6 greedy tokens, twice the same",
         _run_seq2seq_greedy,
@@ -536,6 +568,13 @@ CASES = [
         params={"V_in": 11, "V_out": 13, "H": 8, "heads": 2, "F": 12, "L": 7, "causal": False},
         points=3,
     ),
+    Case(
+        "transformer_translator_dropout_train_eval",
+        "TransformerTranslator with dropout=1: logits in train mode (dropout on both sublayer outputs) and eval mode",
+        _run_transformer_dropout,
+        inputs=_translator_inputs([5, 3, 4], 11, 13, 8, 2, 12, 7),
+        params={"V_in": 11, "V_out": 13, "H": 8, "heads": 2, "F": 12, "L": 7, "causal": True},
+    ),
     # translator.py
     Case(
         "full_translator_forward",
@@ -560,5 +599,12 @@ CASES = [
         inputs=_full_inputs([6, 3, 5, 4], None, **_FULL),
         params=_FULL | {"max_len": 6, "beam_size": 3, "length_penalty": 0.0},
         points=2,
+    ),
+    Case(
+        "full_translator_beam_eos_likely",
+        "beam_search (extension): <eos> likely, beam of 2, length_penalty 2; a finished hypothesis leaves the beam",
+        _run_full_beam,
+        inputs=_full_inputs([6, 3, 5, 4, 6, 2, 5, 3, 6, 4], None, **_FULL, eos_bias=1.75),
+        params=_FULL | {"max_len": 7, "beam_size": 2, "length_penalty": 2.0},
     ),
 ]

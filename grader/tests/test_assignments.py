@@ -101,3 +101,34 @@ def test_handout_public_tests_fail_on_stubs_and_pass_on_the_reference(manifest, 
         (filled / rel).write_bytes(data)
     proc = _pytest(filled)
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_given_code_after_a_region_that_a_return_would_skip(assignment):
+    """Is every line of given code that follows a solution region in its function a bare
+    ``return``? A student who returns from inside the region (as most solutions do) skips the
+    rest, so bookkeeping there (say, recording the output's shape) would fail correct code."""
+    from grader.markers import find_regions
+
+    manifest = load_manifest(ROOT / assignment)
+    skipped = []
+    for rel in manifest.code_files:
+        lines = (manifest.root / rel).read_text().splitlines()
+        for region in find_regions(lines, rel):
+            if region.qualname.endswith("__init__"):
+                continue  # a constructor returns nothing: nobody returns early from one
+            for line in lines[region.end + 1 :]:
+                stripped = line.strip()
+                if stripped and not stripped.startswith("#") and len(line) - len(line.lstrip()) < len(region.indent):
+                    break  # the function (or block) has ended
+                if stripped and not stripped.startswith(("#", "return")):
+                    skipped.append(f"{rel}:{region.qualname}: {stripped}")
+    assert skipped == []
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_cases_that_promise_a_dtype_compare_it(assignment):
+    """Does every case whose title promises "same dtype" compare the dtype itself?"""
+    cases = oracle.load_cases(load_manifest(ROOT / assignment))
+    loose = [c.name for c, _ in cases if "same dtype" in c.title and not c.exact_dtype]
+    assert loose == []

@@ -49,3 +49,20 @@ def test_missing_and_extra_keys_are_named():
         {"a": np.zeros(1), "zz": np.zeros(1)}, {"a": np.zeros(1), "b": np.zeros(1)}, 1e-6, 1e-5, reveal=False
     )
     assert any("missing outputs: b" in p for p in probs) and any("unexpected outputs: zz" in p for p in probs)
+
+
+def test_shapes_are_printed_as_plain_integers():
+    """Does a shape made of NumPy integers print as (3, 10), not (np.int64(3), np.int64(10))?"""
+    from grader.compare import shape_text
+
+    assert shape_text(np.array([3, 10])) == "(3, 10)"
+    assert shape_text((np.int64(3), np.int64(10))) == "(3, 10)"
+
+
+def test_exact_dtype_rejects_a_wider_float():
+    """With exact_dtype, is float64 out for a float32 promise an error, while without it the kind suffices?"""
+    exp = np.zeros(3, dtype=np.float32)
+    got = np.zeros(3, dtype=np.float64)
+    assert compare_outputs({"y": got}, {"y": exp}, 1e-6, 1e-5, reveal=False) == []
+    (msg,) = compare_outputs({"y": got}, {"y": exp}, 1e-6, 1e-5, reveal=False, exact_dtype=True)
+    assert msg == "y: dtype float64, expected float32 (the dtype of the input)"

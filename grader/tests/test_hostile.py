@@ -100,8 +100,11 @@ def check(graded, seconds: float, leftover, expected: dict[str, float]) -> dict:
     return doc
 
 
-def cli(submission: Path, results: Path, timeout: float = 2 * BOUND_S) -> tuple[subprocess.CompletedProcess, dict]:
-    """``python -m grader grade TOY SUBMISSION --results RESULTS``, strict, in a subprocess."""
+def cli(
+    submission: Path, results: Path, timeout: float = 2 * BOUND_S, status: int = 0
+) -> tuple[subprocess.CompletedProcess, dict]:
+    """``python -m grader grade TOY SUBMISSION --results RESULTS``, strict, in a subprocess; its
+    exit status must be ``status`` (2: the submission could not be read)."""
     proc = subprocess.run(
         cli_argv(submission, results),
         cwd=REPO,
@@ -110,7 +113,7 @@ def cli(submission: Path, results: Path, timeout: float = 2 * BOUND_S) -> tuple[
         text=True,
         timeout=timeout,
     )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert proc.returncode == status, proc.stdout[-2000:] + proc.stderr[-2000:]
     return proc, valid(json.loads(results.read_text()))
 
 
@@ -365,7 +368,7 @@ def test_zip_bombs_and_too_many_files_fail_clearly(tmp_path, toy, leftover_proce
                 zf.writestr(f"f/{i}.txt", "")
     assert z.stat().st_size < 2**20
     start = time.monotonic()
-    _, doc = cli(z, tmp_path / "results.json")
+    _, doc = cli(z, tmp_path / "results.json", status=2)
     seconds = time.monotonic() - start
     assert doc["score"] == 0 and doc["tests"] == []
     assert "could not grade this submission" in doc["output"] and "limit" in doc["output"]
