@@ -9,7 +9,8 @@ a shared machine hits every variant alike:
   normalisation, collation, ``num_workers`` processes);
 - ``step``: train.py's ``train_epoch`` on one fixed, already augmented batch (forward, loss,
   backward, optimizer step), in float32 and under bfloat16 autocast, with the batch and the model
-  in the channels-last memory format (what train.py uses) and in the default NCHW one;
+  in the channels-last memory format (what train.py uses) and in the default NCHW one, and
+  channels-last on one thread (when torch has more: what the other threads bring);
 - ``loop``: ``train_epoch`` over the loader (loader and step together), channels-last, both precisions;
 - ``evaluate``: train.py's ``evaluate`` (for the reference MyModel, with its test-time augmentation:
   six forward passes an image), both precisions.
@@ -121,17 +122,41 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def cpu_quota() -> float | None:
+    """CPUs the cgroup lets this process use (cgroup v2 ``cpu.max`` or v1 CFS quota), or None when unlimited."""
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        v1 = Path("/sys/fs/cgroup/cpu")
+        quota_us = int((v1 / "cpu.cfs_quota_us").read_text())
+        return None if quota_us < 0 else quota_us / int((v1 / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def machine_lines() -> list[str]:
     """What decides the speed of a training step on this machine, in a few lines."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    quota = cpu_quota()
     features = ", ".join(f"{name} {'yes' if present else 'no'}" for name, present in cpu_features().items())
     env = ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"))
-    return [
-        f"machine: {_cpu_model()}, {cores} CPUs for this process, load average {_load()}",
+    lines = [
+        f"machine: {_cpu_model()}, {cores} CPUs for this process, cgroup CPU quota "
+        f"{'none' if quota is None else f'{quota:g} CPUs'}, load average {_load()}",
         f"  CPU features (torch.cpu.get_capabilities): {features}",
         f"  torch {torch.__version__}: {torch.get_num_threads()} threads (interop {torch.get_num_interop_threads()}),"
         f" {env}; oneDNN available {torch.backends.mkldnn.is_available()}; {_parallel_summary()}",
     ]
+    usable = min(cores or 1, quota or float("inf"))
+    if torch.get_num_threads() > usable:
+        lines.append(
+            f"  warning: {torch.get_num_threads()} torch threads for {usable:g} usable CPUs: threads wait for "
+            "each other; try --threads (and OMP_NUM_THREADS for make train)"
+        )
+    return lines
 
 
 def _load() -> str:
@@ -172,11 +197,24 @@ def build_tasks(config: TrainConfig, batch: int, steps: int, seed: int = 0) -> d
     def load() -> int:
         return sum(len(y) for _, y in loader)
 
+    def one_thread(task: Callable[[], int]) -> Callable[[], int]:
+        def run() -> int:
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                return task()
+            finally:
+                torch.set_num_threads(threads)
+
+        return run
+
     tasks: dict[str, Callable[[], int]] = {"decode": decode, "loader": load}
     models = {}
     for precision in ("fp32", "bf16"):
         for layout, memory_format in (("channels-last", CHANNELS_LAST), ("NCHW", NCHW)):
             tasks[f"step {precision} {layout}"], models[precision, layout] = trainer(precision, memory_format, fixed)
+        if torch.get_num_threads() > 1:  # how much the second thread (and more) brings
+            tasks[f"step {precision} channels-last, 1 thread"] = one_thread(trainer(precision, CHANNELS_LAST, fixed)[0])
     for precision in ("fp32", "bf16"):
         tasks[f"loop {precision} channels-last"], _ = trainer(precision, CHANNELS_LAST, loader)
     for precision in ("fp32", "bf16"):

@@ -43,6 +43,10 @@ def test_bench_train_numbers_are_positive_and_ratios_are_against_fp32():
     assert timings["step fp32 channels-last"].images == 8 and timings["loader"].images == 8
     assert timings["decode"].images == 200  # the committed sample's training images
     assert all(len(t.wall) == 2 and t.images_per_second > 0 for t in timings.values())
+    if torch.get_num_threads() > 1:  # what the other threads bring
+        assert "step bf16 channels-last, 1 thread" in timings
+    quota = bench_train.cpu_quota()
+    assert quota is None or quota > 0
     table = bench_train.format_table(timings)
     fp32_row = next(line for line in table if line.startswith("step fp32 channels-last"))
     assert fp32_row.endswith("1.00x")
