@@ -52,8 +52,8 @@ class TrainConfig:
     warmup_fraction: float = 0.2  # onecycle only
     label_smoothing: float = 0.0  # cross-entropy only (nn.CrossEntropyLoss's label_smoothing)
     # "bf16": forward and backward under torch.autocast with bfloat16; the weights and the
-    # optimiser stay float32. Fast on recent GPUs and on CPUs with AMX-BF16, but on a CPU with
-    # AVX-512 BF16 and no AMX it measured about 2.5 times slower than float32 (make bench-train).
+    # optimiser stay float32. Meant for recent GPUs and CPUs with AMX-BF16: on a CPU with AVX-512
+    # BF16 and no AMX a MyModel step took 1.2 to 2.8 times as long as in float32 (make bench-train).
     # "auto": bf16 on CUDA and on CPUs with AMX-BF16, else fp32 (train.resolve_precision).
     precision: str = "fp32"
     augment: bool = True  # random crop and horizontal flip of the training images

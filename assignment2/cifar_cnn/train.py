@@ -79,9 +79,10 @@ def resolve_precision(precision: str, device: torch.device) -> tuple[str, str]:
     """The precision a run uses, ``fp32`` or ``bf16``, and why: ``auto`` picks bfloat16 autocast only where
     it is fast, on CUDA and on CPUs with AMX-BF16 tiles.
 
-    Measured with ``make bench-train`` on a 2-core Xeon that has AVX-512 BF16 but no AMX: bfloat16
-    autocast took about 2.5 times as long per MyModel step as float32, most of it in oneDNN's bfloat16
-    backward-weights convolution (``jit_bf16:avx512_core_bf16``), so AVX-512 BF16 alone is not enough.
+    Measured with ``make bench-train`` on a busy 2-core Xeon that has AVX-512 BF16 but no AMX: a
+    MyModel step under bfloat16 autocast took 1.2 to 1.5 times as long as in float32 on one thread,
+    2 to 2.8 times on two, most of the difference in oneDNN's bfloat16 backward-weights convolution
+    (``jit_bf16:avx512_core_bf16``): AVX-512 BF16 alone does not make bfloat16 pay.
     """
     if precision != "auto":
         return precision, "as configured"
