@@ -90,3 +90,14 @@ def test_auto_is_a_precision_and_others_are_refused():
         TrainConfig(precision="bfloat16")
     assert set(ctrain.cpu_features()) == {"avx2", "avx512_f", "avx512_bf16", "amx_tile", "amx_bf16"}
     assert load_config(ROOT / "configs" / "mymodel.yaml").precision in ("auto", "bf16", "fp32")
+
+
+def test_bench_train_says_when_the_model_is_not_written_yet(monkeypatch, capsys):
+    """In a handout MyModel raises NotImplementedError: one line saying so, not a traceback."""
+
+    def stub(*args, **kwargs):
+        raise NotImplementedError("MyModel.__init__: not implemented yet")
+
+    monkeypatch.setattr(bench_train, "build_model", stub)
+    assert bench_train.main(["--batch", "2", "--rounds", "1"]) == 2
+    assert "not implemented yet (cifar_cnn/models.py)" in capsys.readouterr().err
