@@ -23,7 +23,7 @@ import yaml
 MODELS = ("two_layer", "vanilla_cnn", "mymodel")
 LOSSES = ("ce", "focal")
 SCHEDULES = ("step", "onecycle")
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "auto")
 
 
 class ConfigError(ValueError):
@@ -51,8 +51,10 @@ class TrainConfig:
     lr_gamma: float = 0.1
     warmup_fraction: float = 0.2  # onecycle only
     label_smoothing: float = 0.0  # cross-entropy only (nn.CrossEntropyLoss's label_smoothing)
-    # "bf16": forward and backward under torch.autocast with bfloat16 (about twice as fast on a
-    # CPU with AVX-512 BF16, and on recent GPUs); the weights and the optimiser stay float32.
+    # "bf16": forward and backward under torch.autocast with bfloat16; the weights and the
+    # optimiser stay float32. Meant for recent GPUs and CPUs with AMX-BF16: on a CPU with AVX-512
+    # BF16 and no AMX a MyModel step took 1.2 to 2.8 times as long as in float32 (make bench-train).
+    # "auto": bf16 on CUDA and on CPUs with AMX-BF16, else fp32 (train.resolve_precision).
     precision: str = "fp32"
     augment: bool = True  # random crop and horizontal flip of the training images
     crop_padding: int = 4  # the random 32 x 32 crop is taken from the image padded by this many zeros

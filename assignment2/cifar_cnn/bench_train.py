@@ -1,0 +1,308 @@
+"""``make bench-train``: images per second of a short, fixed slice of training, and where the time goes.
+
+Prints the machine first (CPU model, the instruction sets that decide oneDNN's kernels, torch's
+threads), then times, interleaved round by round in this one process so that a burst of load on
+a shared machine hits every variant alike:
+
+- ``decode``: decoding the committed sample's JPEG files (a run decodes its data once, at the start);
+- ``loader``: the DataLoader alone, as train.py builds it from the config (augmentation,
+  normalisation, collation, ``num_workers`` processes);
+- ``step``: train.py's ``train_epoch`` on one fixed, already augmented batch (forward, loss,
+  backward, optimizer step), in float32 and under bfloat16 autocast, with the batch and the model
+  in the channels-last memory format (what train.py uses) and in the default NCHW one, and
+  channels-last on one thread (when torch has more: what the other threads bring);
+- ``loop``: ``train_epoch`` over the loader (loader and step together), channels-last, both precisions;
+- ``evaluate``: train.py's ``evaluate`` (for the reference MyModel, with its test-time augmentation:
+  six forward passes an image), both precisions.
+
+The images are random ``uint8`` of CIFAR-10's shape: no timing depends on their content, and no data
+set is needed. Each figure is the median over the rounds; ``cpu`` is the process's CPU time over the
+wall time (200% = both of two cores busy: less means other work took the cores) and ``cpu ms/img``
+that CPU time an image, which a loaded machine distorts less than the wall time (``--threads 1``
+least: with two threads, waits at OpenMP barriers count too); ``x fp32`` is the throughput against
+float32 channels-last of the same kind of row.
+
+Compare two machines by running it on each: the header says what differs, the table where it costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from cifar_cnn.config import ConfigError, TrainConfig, load_config
+from cifar_cnn.data import SAMPLE_DIR, ImageData, load_split
+from cifar_cnn.train import (
+    build_criterion,
+    build_model,
+    cpu_features,
+    evaluate,
+    make_loader,
+    make_optimizer,
+    resolve_precision,
+    train_epoch,
+)
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "mymodel.yaml"
+CHANNELS_LAST, NCHW = torch.channels_last, torch.contiguous_format
+
+
+@dataclass
+class Timing:
+    """Wall and CPU seconds of each round of one variant that processed ``images`` images a round."""
+
+    images: int
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(self.wall)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return statistics.median(self.cpu)
+
+    @property
+    def images_per_second(self) -> float:
+        return self.images / self.seconds
+
+    @property
+    def cpu_share(self) -> float:
+        """Median CPU seconds over median wall seconds: 2.0 when two cores were busy throughout."""
+        return self.cpu_seconds / self.seconds
+
+
+def interleaved(tasks: dict[str, Callable[[], int]], rounds: int, warmup: int = 1) -> dict[str, Timing]:
+    """Run every task once a round, in turn, ``warmup`` untimed rounds first; each task returns how
+    many images it processed."""
+    if rounds < 1:
+        raise ValueError(f"rounds: expected >= 1, got {rounds}")
+    for _ in range(warmup):
+        for task in tasks.values():
+            task()
+    timings: dict[str, Timing] = {}
+    for _ in range(rounds):
+        for name, task in tasks.items():
+            wall0, cpu0 = time.perf_counter(), time.process_time()
+            images = task()
+            wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+            timing = timings.setdefault(name, Timing(images))
+            timing.wall.append(wall)
+            timing.cpu.append(cpu)
+    return timings
+
+
+def _parallel_summary() -> str:
+    """The lines of ``torch.__config__.parallel_info()`` that name the backend and oneDNN, shortened."""
+    wanted = ("ATen parallel backend", "MKL-DNN", "oneDNN")
+    lines = [line.strip() for line in torch.__config__.parallel_info().splitlines()]
+    picked = [line.split(" (Git Hash")[0] for line in lines if any(word in line for word in wanted)]
+    return "; ".join(picked) if picked else "parallel info unavailable"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown CPU"
+
+
+def cpu_quota() -> float | None:
+    """CPUs the cgroup lets this process use (cgroup v2 ``cpu.max`` or v1 CFS quota), or None when unlimited."""
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        v1 = Path("/sys/fs/cgroup/cpu")
+        quota_us = int((v1 / "cpu.cfs_quota_us").read_text())
+        return None if quota_us < 0 else quota_us / int((v1 / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def machine_lines() -> list[str]:
+    """What decides the speed of a training step on this machine, in a few lines."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    quota = cpu_quota()
+    features = ", ".join(f"{name} {'yes' if present else 'no'}" for name, present in cpu_features().items())
+    env = ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"))
+    lines = [
+        f"machine: {_cpu_model()}, {cores} CPUs for this process, cgroup CPU quota "
+        f"{'none' if quota is None else f'{quota:g} CPUs'}, load average {_load()}",
+        f"  CPU features (torch.cpu.get_capabilities): {features}",
+        f"  torch {torch.__version__}: {torch.get_num_threads()} threads (interop {torch.get_num_interop_threads()}),"
+        f" {env}; oneDNN available {torch.backends.mkldnn.is_available()}; {_parallel_summary()}",
+    ]
+    usable = min(cores or 1, quota or float("inf"))
+    if torch.get_num_threads() > usable:
+        lines.append(
+            f"  warning: {torch.get_num_threads()} torch threads for {usable:g} usable CPUs: threads wait for "
+            "each other; try --threads (and OMP_NUM_THREADS for make train)"
+        )
+    return lines
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1, 5, 15 min)" if hasattr(os, "getloadavg") else "n/a"
+
+
+def build_tasks(config: TrainConfig, batch: int, steps: int, seed: int = 0) -> dict[str, Callable[[], int]]:
+    """The timed variants, by name: each call processes ``steps`` batches of ``batch`` images (decode: the sample)."""
+    if batch < 1 or steps < 1:
+        raise ValueError(f"batch and steps: expected >= 1, got {batch} and {steps}")
+    device = torch.device("cpu")
+    config = config.replace(batch_size=batch)
+    gen = torch.Generator().manual_seed(seed)
+    n = batch * steps
+    data = ImageData(
+        torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=gen),
+        torch.arange(n, dtype=torch.int64) % 10,  # every class present, as the whitening and the loss expect
+    )
+    counts = [int(c) for c in torch.bincount(data.labels, minlength=10)]
+    loader = make_loader(data, config, seed, device)
+    fixed = [next(iter(loader))] * steps  # one augmented batch, stepped on ``steps`` times
+
+    def trainer(precision: str, memory_format: torch.memory_format, batches) -> tuple[Callable[[], int], nn.Module]:
+        torch.manual_seed(seed)
+        model = build_model(config).to(device, memory_format=memory_format)
+        optimizer = make_optimizer(model, config)
+        criterion = build_criterion(config, counts)
+
+        def run() -> int:
+            train_epoch(model, criterion, optimizer, batches, device, precision=precision, memory_format=memory_format)
+            return n
+
+        return run, model
+
+    def decode() -> int:
+        return len(load_split(SAMPLE_DIR, "train").labels)
+
+    def load() -> int:
+        return sum(len(y) for _, y in loader)
+
+    def one_thread(task: Callable[[], int]) -> Callable[[], int]:
+        def run() -> int:
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                return task()
+            finally:
+                torch.set_num_threads(threads)
+
+        return run
+
+    tasks: dict[str, Callable[[], int]] = {"decode": decode, "loader": load}
+    models = {}
+    for precision in ("fp32", "bf16"):
+        for layout, memory_format in (("channels-last", CHANNELS_LAST), ("NCHW", NCHW)):
+            tasks[f"step {precision} {layout}"], models[precision, layout] = trainer(precision, memory_format, fixed)
+        if torch.get_num_threads() > 1:  # how much the second thread (and more) brings
+            tasks[f"step {precision} channels-last, 1 thread"] = one_thread(trainer(precision, CHANNELS_LAST, fixed)[0])
+    for precision in ("fp32", "bf16"):
+        tasks[f"loop {precision} channels-last"], _ = trainer(precision, CHANNELS_LAST, loader)
+    for precision in ("fp32", "bf16"):
+        # The model its step variant trains (so that MyModel's whitening is set); evaluation works in NCHW.
+        model = models[precision, "channels-last"]
+
+        def run_eval(model=model, precision=precision) -> int:
+            evaluate(model, ImageData(data.images[:batch], data.labels[:batch]), device, batch, precision)
+            return batch
+
+        tasks[f"evaluate {precision}"] = run_eval
+    return tasks
+
+
+DESCRIPTIONS = {
+    "decode": "decode JPEG, PIL (once per run, at start)",
+    "loader": "loader alone: augment, normalise, collate",
+    "evaluate fp32": "evaluate fp32 (eval mode; MyModel: 6 passes)",
+    "evaluate bf16": "evaluate bf16 (eval mode; MyModel: 6 passes)",
+}
+
+
+def baseline_of(name: str) -> str | None:
+    """The row a row's ``x fp32`` compares with: the float32 channels-last row of its kind."""
+    kind = name.split()[0]
+    return {"step": "step fp32 channels-last", "loop": "loop fp32 channels-last", "evaluate": "evaluate fp32"}.get(kind)
+
+
+def format_table(timings: dict[str, Timing]) -> list[str]:
+    lines = [f"{'':48s} {'images':>7s} {'img/s':>8s} {'ms/round':>9s} {'cpu':>5s} {'cpu ms/img':>10s} {'x fp32':>7s}"]
+    for name, t in timings.items():
+        base = baseline_of(name)
+        ratio = f"{t.images_per_second / timings[base].images_per_second:6.2f}x" if base in timings else "      -"
+        lines.append(
+            f"{DESCRIPTIONS.get(name, name):48s} {t.images:7d} {t.images_per_second:8.0f} "
+            f"{1000 * t.seconds:9.0f} {100 * t.cpu_share:4.0f}% {1000 * t.cpu_seconds / t.images:10.2f} {ratio:>7s}"
+        )
+    return lines
+
+
+def run(config: TrainConfig, batch: int, steps: int, rounds: int, warmup: int = 1) -> dict[str, Timing]:
+    """Time every variant of ``build_tasks``; see the module docstring."""
+    return interleaved(build_tasks(config, batch, steps), rounds, warmup)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cifar_cnn.bench_train", description=__doc__.split("\n")[0])
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="training config (default configs/mymodel.yaml)")
+    parser.add_argument("--batch", type=int, default=None, help="images a batch (default: the config's batch_size)")
+    parser.add_argument("--steps", type=int, default=1, help="batches per variant and round (default 1)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds; the median is shown (default 3)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
+    parser.add_argument("--epoch-images", type=int, default=50_000, help="images an epoch, for the estimate")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+        if args.threads is not None:
+            if args.threads < 1:
+                raise ValueError(f"--threads: expected >= 1, got {args.threads}")
+            torch.set_num_threads(args.threads)
+        batch = config.batch_size if args.batch is None else args.batch
+        precision, why = resolve_precision(config.precision, torch.device("cpu"))
+        print(
+            f"bench-train {args.config}: model {config.model}, batch {batch}, {args.steps} batch(es) a variant "
+            f"and round, median of {args.rounds} rounds after {args.warmup} untimed, interleaved; CPU"
+        )
+        for line in machine_lines():
+            print(line)
+        print(f"  make train here: precision {config.precision} -> {precision} ({why}), channels-last")
+        timings = run(config, batch, args.steps, args.rounds, args.warmup)
+    except (ConfigError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except NotImplementedError as exc:  # a handout whose models.py is not written yet
+        print(f"error: {config.model} is not implemented yet (cifar_cnn/models.py): {exc}", file=sys.stderr)
+        return 2
+    for line in format_table(timings):
+        print(line)
+    loop = timings[f"loop {precision} channels-last"]
+    print(
+        f"load average at the end: {_load()}. An epoch of {args.epoch_images:,} images at the loop's rate, "
+        f"{precision} as make train runs here: {args.epoch_images / loop.images_per_second:.0f} s "
+        f"({args.epoch_images / timings['loop fp32 channels-last'].images_per_second:.0f} s fp32, "
+        f"{args.epoch_images / timings['loop bf16 channels-last'].images_per_second:.0f} s bf16)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
