@@ -5,7 +5,7 @@ SHELL := /bin/bash
 BOOT_PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || command -v python3)
 VENV := .venv
 PY := $(CURDIR)/$(VENV)/bin/python
-ASSIGNMENTS := assignment1 assignment2 assignment4
+ASSIGNMENTS := assignment1 assignment2 assignment3 assignment4
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: venv test lint demo train check handouts autograders clean
