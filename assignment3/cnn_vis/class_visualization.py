@@ -60,7 +60,7 @@ def class_visualization_step(
     """
     # BEGIN SOLUTION
     img = img.detach().clone().requires_grad_(True)
-    objective = model(img)[0, target] - l2_reg * img.pow(2).sum()
+    objective = model(img)[0, target] - l2_reg * img.square().sum()
     (g,) = torch.autograd.grad(objective, img)
     return (img + learning_rate * g / g.norm()).detach()
     # END SOLUTION

@@ -17,7 +17,7 @@ def fooling_step(model: nn.Module, x: torch.Tensor, target: torch.Tensor, step_s
     """
     # BEGIN SOLUTION
     g = score_gradient(model, x, target)
-    norms = g.flatten(start_dim=1).norm(dim=1).view(-1, 1, 1, 1)  # (N, 1, 1, 1)
+    norms = g.flatten(start_dim=1).norm(dim=1)[:, None, None, None]  # (N, 1, 1, 1)
     return (x + step_size * g / norms).detach()
     # END SOLUTION
 

@@ -35,7 +35,7 @@ def score_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.
     _check(x, y)
     # BEGIN SOLUTION
     x = x.detach().clone().requires_grad_(True)
-    scores = model(x).gather(1, y.view(-1, 1))  # (N, 1): the score of class y[n] for image n
+    scores = model(x)[torch.arange(len(y)), y]  # (N,): the score of class y[n] for image n
     (grad,) = torch.autograd.grad(scores.sum(), x)
     return grad
     # END SOLUTION
