@@ -5,7 +5,7 @@ SHELL := /bin/bash
 BOOT_PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || command -v python3)
 VENV := .venv
 PY := $(CURDIR)/$(VENV)/bin/python
-ASSIGNMENTS := assignment1 assignment2 assignment4
+ASSIGNMENTS := assignment1 assignment2 assignment3 assignment4
 export PYTHONPATH := $(CURDIR)
 # The public tests stop a case at the autograder's limit (20 times the reference's time, at
 # least 3 s). On this shared 2-core machine under load that is too tight for in-process runs;

@@ -1,0 +1,97 @@
+"""What every command shares: its arguments, the device, the output folder, a progress bar, metrics.json."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import torch
+
+T = TypeVar("T")
+
+
+def parse_args(prog: str, description: str, argv: Sequence[str] | None, data: bool = True) -> argparse.Namespace:
+    """``--config FILE.yaml --data-dir DIR --out DIR --device auto --seed N --no-progress``."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--config", required=True, help="YAML file of overrides of the command's config")
+    if data:
+        parser.add_argument("--data-dir", default=None, help="CIFAR-10 folder (else DATA_DIR, else data/sample)")
+    parser.add_argument("--out", default=None, help="output folder (default runs/<config name>)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    parser.add_argument("--seed", type=int, default=None, help="overrides the config's seed")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device is available here (use auto or cpu)")
+    if name not in ("cpu", "cuda"):
+        raise ValueError(f"--device {name}: expected auto, cpu or cuda")
+    return torch.device(name)
+
+
+def out_dir(args: argparse.Namespace) -> Path:
+    out = Path(args.out) if args.out else Path("runs") / Path(args.config).stem
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def progress(items: Iterable[T], desc: str, enabled: bool = True, total: int | None = None) -> Iterable[T]:
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, total=total, leave=False, dynamic_ncols=True)
+
+
+def write_metrics(out: Path, metrics: dict[str, Any]) -> Path:
+    path = out / "metrics.json"
+    path.write_text(json.dumps(metrics, indent=2) + "\n")
+    return path
+
+
+def test_images(classifier, data_dir: str | None, count: int) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """Images the classifier gets right, normalised, with their classes and names.
+
+    For the CIFAR-10 model: test images of ``data_dir`` (else ``DATA_DIR``, else the sample),
+    taking the first correctly classified image of class 0, 1, ... in turn, round and round,
+    until ``count`` are found. For an ImageNet model: the pictures of data/images at its input
+    size, labelled with its own predictions.
+    """
+    from cnn_vis.images import IMAGES_DIR, load_image, normalize
+
+    model = classifier.model
+    if classifier.image_size != 32:
+        names = sorted(p.name for p in IMAGES_DIR.glob("*.jpg"))[:count]
+        side = classifier.image_size
+        x = torch.cat(
+            [normalize(load_image(n, side)[..., :side, :side], classifier.mean, classifier.std) for n in names]
+        )
+        with torch.no_grad():
+            y = model(x).argmax(dim=1)
+        return x, y, [f"{n}: {classifier.classes[int(c)][:12]}" for n, c in zip(names, y, strict=True)]
+
+    from cnn_vis.data import load_split, resolve_data_dir
+
+    data = load_split(resolve_data_dir(data_dir), "test")
+    x_all = normalize(data.images, classifier.mean, classifier.std)
+    with torch.no_grad():
+        pred = torch.cat([model(x_all[i : i + 500]).argmax(dim=1) for i in range(0, len(x_all), 500)])
+    queues = [
+        [int(i) for i in torch.nonzero((data.labels == k) & (pred == k)).flatten()]
+        for k in range(len(classifier.classes))
+    ]
+    chosen: list[int] = []
+    while len(chosen) < count and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < count:
+                chosen.append(queue.pop(0))
+    index = torch.tensor(chosen, dtype=torch.int64)
+    y = data.labels[index]
+    return x_all[index], y, [f"{classifier.classes[int(c)]} #{int(i)}" for c, i in zip(y, index, strict=True)]
