@@ -3,8 +3,8 @@
 - add_small: its status file nests 30,000 JSON arrays (a RecursionError when parsed);
 - add_broadcast: raises with a lone surrogate in its message (not valid UTF-8);
 - add_signs: writes 64 MB of junk lines into the progress file, then answers honestly;
-- scale_values: its outputs file inflates to 1 GB from about 1 MB;
-- row_sums_values: its outputs file lists 40,000 members.
+- scale_values: its outputs file inflates to 1 GB from about 5 MB;
+- row_sums_values: its outputs file lists 20,000 members.
 Where it writes a case's files itself, it appends that case's ``done`` line and ends the
 process, so the grader reads the files as they are.
 """
@@ -43,8 +43,8 @@ def _finish(name):
 
 def _bomb(path, gigabytes=1):
     """An .npz whose one member, out.npy, is a float64 vector of ``gigabytes`` GB of zeros,
-    deflated to about 1 MB: one compressed 16 MB block of zeros, repeated (a full flush resets
-    the compressor, so the blocks are identical), under honest zip64 headers."""
+    deflated to about 5 MB: one compressed 16 MB block of zeros, repeated (a full flush resets
+    the compressor, so the blocks are identical), under zip64 headers that give the real sizes."""
     n = gigabytes * 2**30 // 8
     text = repr({"descr": "<f8", "fortran_order": False, "shape": (n,)}).encode()
     text += b" " * (63 - (10 + len(text)) % 64) + b"\n"
@@ -55,9 +55,7 @@ def _bomb(path, gigabytes=1):
     block = comp.compress(chunk) + comp.flush(zlib.Z_FULL_FLUSH)
     repeats = n * 8 // len(chunk)
     data = first + block * repeats + comp.flush(zlib.Z_FINISH)
-    crc = zlib.crc32(head)
-    for _ in range(repeats):
-        crc = zlib.crc32(chunk, crc)
+    crc = 0  # wrong on purpose: a reader meets the CRC only after it has inflated everything
     size = len(head) + repeats * len(chunk)
     name = b"out.npy"
     extra = struct.pack("<HHQQ", 1, 16, size, len(data))
@@ -126,7 +124,7 @@ def row_sums(x):
     out = _out_dir()
     with zipfile.ZipFile(os.path.join(out, "row_sums_values.npz"), "w") as zf:
         zf.writestr("out.npy", b"")
-        for i in range(40000):
+        for i in range(20000):
             zf.writestr(f"m{i}.npy", b"")
     with open(os.path.join(out, "row_sums_values.json"), "w") as fh:
         fh.write(json.dumps({"status": "ok"}))
