@@ -36,10 +36,15 @@ IDENTITY = ("name", "sid", "email")
 class Entry:
     """One row of the batch: a submission (or what stands in its place) and who made it."""
 
-    name: str  # the entry's name in the folder (the results file's stem)
+    name: str  # the entry's name in the folder (alice.zip, submission_12345)
     path: Path | None  # None: listed in the metadata, missing from the folder
     submitters: list[dict[str, str]] = field(default_factory=list)
     problem: str = ""  # why it cannot be graded, found before grading
+
+    @property
+    def stem(self) -> str:
+        """The results file's name without .json: the name without a final .zip."""
+        return self.name.removesuffix(".zip")
 
 
 @dataclass
@@ -89,13 +94,12 @@ def list_entries(folder: Path) -> list[Entry]:
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or path.name == METADATA:
             continue
-        name = path.stem if path.suffix == ".zip" else path.name
-        who = meta.get(path.name, meta.get(name, []))
+        who = meta.get(path.name, meta.get(path.name.removesuffix(".zip"), []))
         if path.is_dir() or (path.is_file() and path.suffix == ".zip"):
-            entries.append(Entry(name, path, who))
+            entries.append(Entry(path.name, path, who))
         else:
             entries.append(Entry(path.name, path, who, "not a zip file or a folder: not graded"))
-    present = {e.path.name for e in entries if e.path is not None} | {e.name for e in entries}
+    present = {e.name for e in entries} | {e.stem for e in entries}
     for sub, who in sorted(meta.items()):
         if sub not in present:
             entries.append(Entry(sub, None, who, f"listed in {METADATA} but not in the folder"))
@@ -150,16 +154,24 @@ def run_batch(
     if not 1 <= jobs <= SLOTS:
         raise ValueError(f"--jobs {jobs}: expected 1 to {SLOTS} (one sandbox slot each)")
     entries = list_entries(folder)
+    stems = [e.stem for e in entries]
+    clash = sorted({n for n in stems if stems.count(n) > 1})
+    if clash:
+        raise ValueError(f"{', '.join(clash)}: both a zip and a folder of that name in {folder}; rename one")
     results_dir = results_dir_of(csv_path)
     results_dir.mkdir(parents=True, exist_ok=True)
-    known = {e.name for e in entries} | {p["sid"] for e in entries for p in e.submitters if p["sid"]}
+    known = {n for e in entries for n in (e.name, e.stem)} | {
+        p["sid"] for e in entries for p in e.submitters if p["sid"]
+    }
     unknown = [r for r in regrade if r not in known]
     if unknown:
         raise ValueError(f"--regrade {', '.join(unknown)}: no such submission or student id in {folder}")
-    again = {e.name for e in entries if e.name in regrade or any(p["sid"] in regrade for p in e.submitters)}
+    again = {
+        e.name for e in entries if {e.name, e.stem} & set(regrade) or any(p["sid"] in regrade for p in e.submitters)
+    }
     todo: list[Entry] = []
     for e in entries:
-        done = results_dir / f"{e.name}.json"
+        done = results_dir / f"{e.stem}.json"
         if e.problem:
             continue
         if restart or e.name in again or not done.is_file():
@@ -173,7 +185,7 @@ def run_batch(
         if progress:
             print(f"{e.name}: {status}, {score:g}/{manifest.total_points:g}", flush=True)
 
-    args = [(str(manifest.root), str(e.path), str(results_dir / f"{e.name}.json")) for e in todo]
+    args = [(str(manifest.root), str(e.path), str(results_dir / f"{e.stem}.json")) for e in todo]
     if jobs <= 1:
         for e, a in zip(todo, args, strict=True):
             status, score, _ = _grade_one(*a)
@@ -187,13 +199,13 @@ def run_batch(
                     status, score, _ = fut.result()
                 except Exception as exc:  # the worker itself died: that entry gets a row saying so
                     doc = gradescope.failure(f"internal error of the grader (worker: {type(exc).__name__}: {exc})")
-                    gradescope.write(results_dir / f"{e.name}.json", doc)
+                    gradescope.write(results_dir / f"{e.stem}.json", doc)
                     status, score = "internal error", 0.0
                 report(e, status, score)
     elapsed = time.monotonic() - start
     rows = []
     for e in entries:
-        done = results_dir / f"{e.name}.json"
+        done = results_dir / f"{e.stem}.json"
         if e.problem:
             rows.append(Row(e, "refused", 0.0, 0.0, gradescope.failure(e.problem)))
             continue

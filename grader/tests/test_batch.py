@@ -82,9 +82,9 @@ def test_every_input_gets_a_row_with_its_status_and_reason(mixed, tmp_path, stri
     """Does a file batch cannot grade get a row saying why, next to the graded ones?"""
     run_batch(load_manifest(TOY), mixed, tmp_path / "g.csv", progress=False)
     rows = {r["submission"]: r for r in _rows(tmp_path / "g.csv")}
-    assert set(rows) == {"alice", "bob", "notes.txt"}
-    assert rows["alice"]["status"] == "graded" and rows["alice"]["score"] == "6"
-    assert rows["bob"]["status"] == "refused" and "not a readable zip" in rows["bob"]["message"]
+    assert set(rows) == {"alice.zip", "bob.zip", "notes.txt"}
+    assert rows["alice.zip"]["status"] == "graded" and rows["alice.zip"]["score"] == "6"
+    assert rows["bob.zip"]["status"] == "refused" and "not a readable zip" in rows["bob.zip"]["message"]
     assert rows["notes.txt"]["status"] == "refused" and "not a zip file or a folder" in rows["notes.txt"]["message"]
 
 

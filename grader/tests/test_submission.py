@@ -89,7 +89,7 @@ def test_batch_writes_one_row_per_submission(tmp_path):
     rows = list(csv.DictReader(out.open()))
     scores = {r["submission"]: float(r["score"]) for r in rows}
     assert scores == {"alice.zip": 6.0, "bob.zip": 3.0}
-    assert rows[1]["scale_values"] == "0.0" and rows[1]["add_small"] == "1.0"
+    assert float(rows[1]["scale_values (max 2)"]) == 0.0 and float(rows[1]["add_small (max 1)"]) == 1.0
     for name in ("alice", "bob"):
         gradescope.validate(__import__("json").loads((tmp_path / "grades_results" / f"{name}.json").read_text()))
 
