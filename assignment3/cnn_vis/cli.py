@@ -14,11 +14,15 @@ T = TypeVar("T")
 
 
 def parse_args(prog: str, description: str, argv: Sequence[str] | None, data: bool = True) -> argparse.Namespace:
-    """``--config FILE.yaml --data-dir DIR --out DIR --device auto --seed N --no-progress``."""
+    """``--config FILE.yaml --data-dir DIR --out DIR --device auto --seed N --no-progress``.
+
+    Commands that read no data set (``data=False``) accept ``--data-dir`` too, and ignore it, so that
+    every command takes the same arguments.
+    """
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--config", required=True, help="YAML file of overrides of the command's config")
-    if data:
-        parser.add_argument("--data-dir", default=None, help="CIFAR-10 folder (else DATA_DIR, else data/sample)")
+    where = "CIFAR-10 folder (else DATA_DIR, else data/sample)" if data else "unused by this command"
+    parser.add_argument("--data-dir", default=None, help=where)
     parser.add_argument("--out", default=None, help="output folder (default runs/<config name>)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     parser.add_argument("--seed", type=int, default=None, help="overrides the config's seed")

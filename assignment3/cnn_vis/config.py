@@ -189,12 +189,12 @@ class StyleConfig(_Config):
     content_layer: int = 3  # index into the extractor's feature list
     content_weight: float = 1.0e-2
     style_layers: tuple[int, ...] = (0, 1, 2, 3, 4)
-    style_weights: tuple[float, ...] = (2.0e4, 1.0e4, 2.0e3, 1.0e3, 1.0e3)
-    tv_weight: float = 1.0e-2
+    style_weights: tuple[float, ...] = (1.0e5, 5.0e4, 1.0e4, 5.0e3, 5.0e3)
+    tv_weight: float = 1.0e-3
     iterations: int = 200
-    learning_rate: float = 0.05
+    learning_rate: float = 0.1  # Adam, on the normalised pixels
     decay_at: int = 180  # the learning rate becomes decayed_learning_rate from this iteration on
-    decayed_learning_rate: float = 0.01
+    decayed_learning_rate: float = 0.02
     init_random: bool = False  # start from noise instead of the content image
     seed: int = 0
 

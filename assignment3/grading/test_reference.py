@@ -26,7 +26,16 @@ from cnn_vis.class_visualization import (
     gaussian_blur,
     jitter,
 )
-from cnn_vis.config import ConfigError, FoolingConfig, MapsConfig, StyleConfig, TrainConfig, load_config
+from cnn_vis.config import (
+    ClassVisConfig,
+    ConfigError,
+    FoolingConfig,
+    MapsConfig,
+    SanityConfig,
+    StyleConfig,
+    TrainConfig,
+    load_config,
+)
 from cnn_vis.fooling import fooling_step, make_fooling_image
 from cnn_vis.model import CHECKPOINT, CifarNet, load_cifar_net, load_classifier, replace_relus
 from cnn_vis.sanity import cascading_randomization, layer_groups, rankdata, spearman
@@ -318,14 +327,11 @@ def test_cascading_randomization_goes_from_the_top_and_leaves_the_model():
 
 
 def test_configs_load_and_reject_bad_values(tmp_path):
+    """Does every committed config load into its command's dataclass, and are typos and 1e-3 refused?"""
+    kinds = {"model": TrainConfig, "maps": MapsConfig, "fooling": FoolingConfig, "class": ClassVisConfig}
+    kinds |= {"sanity": SanityConfig, "style": StyleConfig}
     for path in sorted((ROOT / "configs").glob("*.yaml")):
-        cls = {"model": TrainConfig, "model_demo": TrainConfig, "maps": MapsConfig, "fooling": FoolingConfig}.get(
-            path.stem
-        )
-        if path.stem.startswith("style"):
-            cls = StyleConfig
-        if cls is not None:
-            load_config(path, cls)
+        load_config(path, kinds[path.stem.split("_")[0]])
     bad = tmp_path / "bad.yaml"
     bad.write_text("step_size: 1e-3\n")
     with pytest.raises(ConfigError, match=r"1\.0e-3"):
