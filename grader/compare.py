@@ -47,9 +47,9 @@ def compare_one(
     if got.size == 0:
         return None
     if e_kind in ("bool", "integer"):
-        bad = np.argwhere(got != exp)
+        bad = np.argwhere(np.atleast_1d(got != exp))  # argwhere of a 0-d array finds nothing
         if bad.size:
-            idx = tuple(int(i) for i in bad[0])
+            idx = tuple(int(i) for i in bad[0]) if got.ndim else ()
             detail = f": got {got[idx]}, expected {exp[idx]}" if reveal else ""
             return f"{key}: {len(bad)} of {got.size} entries differ; first at {idx}{detail}"
         return None

@@ -66,3 +66,13 @@ def test_exact_dtype_rejects_a_wider_float():
     assert compare_outputs({"y": got}, {"y": exp}, 1e-6, 1e-5, reveal=False) == []
     (msg,) = compare_outputs({"y": got}, {"y": exp}, 1e-6, 1e-5, reveal=False, exact_dtype=True)
     assert msg == "y: dtype float64, expected float32 (the dtype of the input)"
+
+
+def test_a_scalar_integer_that_differs_fails():
+    """Is a 0-d integer or bool output compared (np.argwhere of a 0-d array finds nothing)?"""
+    for got, exp in ((np.array(2), np.array(0)), (np.array(True), np.array(False))):
+        (msg,) = compare_outputs({"steps": got}, {"steps": exp}, 1e-6, 1e-5, reveal=True)
+        assert "1 of 1 entries differ" in msg and f"expected {exp}" in msg
+        (hidden,) = compare_outputs({"steps": got}, {"steps": exp}, 1e-6, 1e-5, reveal=False)
+        assert "differ" in hidden and "expected" not in hidden
+    assert compare_outputs({"steps": np.array(3)}, {"steps": np.array(3)}, 1e-6, 1e-5, reveal=False) == []
