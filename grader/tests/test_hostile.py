@@ -879,3 +879,36 @@ def test_the_gradescope_root_is_invisible_to_the_child(tmp_path):
         assert doc["score"] == 3.0
     finally:
         shutil.rmtree(roots, ignore_errors=True)
+
+
+def test_a_chance_collision_with_the_public_answer_is_drawn_again(toy, tmp_path):
+    """When a low-entropy public output (a sign) happens to equal the handout's for this salt, is the case drawn
+    again with a derived salt, instead of failing the build or shipping a known answer?"""
+    from grader import oracle as oracle_mod
+    from grader.manifest import load_manifest
+
+    fixture = tmp_path / "toy"
+    shutil.copytree(TOY, fixture)
+    (fixture / "tests" / "cases.py").write_text(
+        "import numpy as np\n\nfrom grader.cases import Case\n\n\n"
+        "def _add(a, b):\n    from toy_pkg.ops import add\n\n    return {'out': add(a, b)}\n\n\n"
+        "def _positive(a, b):\n    from toy_pkg.ops import add\n\n"
+        "    return {'positive': np.array(add(a, b).sum() > 0)}\n\n\n"
+        "CASES = [\n    Case('add_small', 'add: the sign of a sum', _positive,\n"
+        "         inputs=lambda rng: {'a': rng.standard_normal(3), 'b': rng.standard_normal(3)}),\n]\n"
+    )
+    manifest = load_manifest(fixture)
+    with oracle_mod.staff_imports(manifest):
+        case = next(c for c, pub in oracle_mod.load_cases(manifest) if pub)
+
+        def positive(salt: str) -> bool:
+            inputs, _ = case.build_inputs(salt)
+            return bool((inputs["a"] + inputs["b"]).sum() > 0)
+
+        public = positive("")
+        salt = next(f"s{i}" for i in range(200) if positive(f"s{i}") == public and positive(f"s{i}#1") != public)
+        expected_inputs, _ = case.build_inputs(f"{salt}#1")
+    dest = oracle_mod.build(manifest, tmp_path / "oracle", salt=salt)
+    graded_inputs = load_npz(dest / "add_small.in.npz")
+    assert np.array_equal(graded_inputs["a"], expected_inputs["a"])
+    assert bool(load_npz(dest / "add_small.out.npz")["positive"]) != public
