@@ -51,7 +51,7 @@ def _two_layer(activation: str, W1, b1, W2, b2):
     return model
 
 
-def _check_model_grads(build, tol: float = 1e-6):
+def _check_model_grads(build, tol: float = 1e-5):
     """verify hook: the reference's analytic gradients match centred differences (float64)."""
 
     def verify(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> None:
