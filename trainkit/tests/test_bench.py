@@ -1,0 +1,32 @@
+"""The bench machinery: interleaved rounds, medians, ratios, the machine header."""
+
+from __future__ import annotations
+
+import pytest
+
+from trainkit.bench import Timing, format_table, interleaved, machine_lines
+
+
+def test_interleaved_runs_each_task_once_a_round_in_turn():
+    calls = []
+    tasks = {"a": lambda: calls.append("a") or 10, "b": lambda: calls.append("b") or 20}
+    timings = interleaved(tasks, rounds=3, warmup=1)
+    assert calls == ["a", "b"] * 4
+    assert timings["a"].units == 10 and len(timings["b"].wall) == 3
+    with pytest.raises(ValueError, match="rounds: expected >= 1"):
+        interleaved(tasks, rounds=0)
+
+
+def test_median_rate_and_ratio_rows():
+    fast, slow = Timing(100, [1.0, 0.5, 9.0], [1.0, 1.0, 1.0]), Timing(100, [2.0, 2.0, 2.0], [4.0, 4.0, 4.0])
+    assert fast.seconds == 1.0 and fast.per_second == 100.0 and slow.cpu_share == 2.0
+    lines = format_table({"fast": fast, "slow": slow}, "img", baseline=lambda n: "fast" if n == "slow" else None)
+    assert lines[0].split()[:2] == ["img", "img/s"]
+    assert lines[2].rstrip().endswith("0.50x") and lines[1].rstrip().endswith("-")
+
+
+def test_machine_lines_warn_of_too_many_threads():
+    lines = machine_lines(torch_threads=10_000)
+    assert lines[0].startswith("machine: ") and "CPU features: avx2" in lines[1]
+    assert "warning: 10000 threads" in lines[-1]
+    assert not any("warning" in line for line in machine_lines(torch_threads=1))
