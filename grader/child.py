@@ -1,7 +1,7 @@
 """The child side of grading: run cases on student (or reference) code, write files.
 
 Started as ``python -P -s -B grader/child.py JOB.json`` from a copy of this package inside
-the job's code folder, in a sandbox (see sandbox.py). It is the only place where student
+the job's code folder, in a sandbox (see grader/sandbox/). It is the only place where student
 code is imported. It first imports the job's ``preload`` modules (torch: start-up time is
 not a case's time), then for each case appends ``start NAME`` to the progress file, writes
 ``NAME.npz`` (outputs, plain arrays) and ``NAME.json`` (status, error message), and appends

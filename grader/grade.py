@@ -23,7 +23,7 @@ from grader.cases import Case, load_npz
 from grader.compare import compare_outputs
 from grader.manifest import Manifest
 from grader.runner import CaseRun, OutputSpec, prepare_code, run_cases
-from grader.sandbox import Sandbox, interpreter_paths, probe
+from grader.sandbox import Isolation, Sandbox, interpreter_paths, probe
 from grader.submission import Submission, SubmissionError, collect
 
 REFERENCE_FACTOR = 20.0  # a case may take this many times the reference's time (within the floor and cap)
@@ -182,23 +182,23 @@ def _grade(
             judged[name] = (0.0, f"internal error of the grader while scoring this case ({type(exc).__name__})")
         return fail_fast and judged[name][0] < 1.0
 
-    with Sandbox(manifest.limits, isolate=isolate) as sb:
-        sb.hide = hidden_paths(manifest, oracle_dir) if sb.isolate else []
+    isolation = Isolation.default() if isolate is None else (Isolation.FULL if isolate else Isolation.PLAIN)
+    hide = hidden_paths(manifest, oracle_dir) if isolation is Isolation.FULL else ()
+    with Sandbox(manifest.limits, hide, isolation) as sb:
         probe(sb, sys.executable)
-        work = sb.make_workdir()
-        try:
+        with sb.work_folder() as work:
             if student_files is not None:
                 sub = Submission(
                     files=dict(student_files), missing=[f for f in manifest.files if f not in student_files]
                 )
             else:
                 assert submission is not None
-                scratch = work / "submission"
+                scratch = work.path / "submission"
                 scratch.mkdir(mode=0o700)
                 sub = collect(manifest, Path(submission), scratch)
                 shutil.rmtree(scratch, ignore_errors=True)
             missing.extend(sub.missing)  # judge() names them when an import fails
-            code = work / "code"
+            code = work.path / "code"
             code.mkdir()
             rels = prepare_code(
                 code,
@@ -207,7 +207,7 @@ def _grade(
                 manifest.files,
                 [p for p, _ in manifest.case_files()],
             )
-            inputs = work / "inputs"
+            inputs = work.path / "inputs"
             inputs.mkdir()
             for case, _ in cases:
                 shutil.copyfile(oracle_dir / f"{case.name}.in.npz", inputs / f"{case.name}.npz")
@@ -231,8 +231,6 @@ def _grade(
                 outputs=output_specs(cases, meta),
                 preload=manifest.preload,
             )
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
     tests: list[gradescope.TestResult] = []
     for number, (case, public) in enumerate(cases, start=1):
         frac, msg = judged.get(case.name, (0.0, "not run"))

@@ -19,7 +19,6 @@ import os
 import secrets
 import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ import numpy as np
 from grader.cases import Case, gather_cases, load_npz, save_npz
 from grader.manifest import Manifest
 from grader.runner import CHILD_RUNTIME, GRADER_DIR, CaseRun, prepare_code, run_cases
-from grader.sandbox import Sandbox
+from grader.sandbox import Isolation, Sandbox
 
 ORACLE_FILE = "oracle.json"
 
@@ -109,10 +108,27 @@ def _run_reference(
 ) -> dict[str, dict[str, Any]]:
     """Run ``cases`` on the reference with inputs from ``salt`` ("" for the public run); write
     NAME.{in,secret,out}.npz into ``dest``; returns per-case metadata (time, output keys)."""
-    work = Path(tempfile.mkdtemp(prefix="grader-oracle-"))
     meta: dict[str, dict[str, Any]] = {}
-    try:
-        inputs_dir = work / "inputs"
+    by_name = {c.name: c for c in cases}
+
+    def keep(name: str, run: CaseRun) -> bool:
+        if run.ok:
+            outputs = run.outputs or {}
+            _save(dest / f"{name}.out.npz", outputs)
+            meta[name] = {
+                "seconds": round(run.seconds or 0.0, 4),
+                "keys": sorted(outputs),
+                "nbytes": int(sum(a.nbytes for a in outputs.values())),
+            }
+            case = by_name[name]
+            if case.score is not None:
+                frac, msg = case.score(outputs, outputs, load_npz(dest / f"{name}.secret.npz"))
+                if frac < 1.0:
+                    meta[name]["error"] = f"the reference scores {frac:.2f} on its own outputs: {msg}"
+        return False
+
+    with Sandbox(manifest.limits, isolation=Isolation.TRUSTED) as sb, sb.work_folder() as work:
+        inputs_dir = work.path / "inputs"
         inputs_dir.mkdir()
         with staff_imports(manifest):
             for case in cases:
@@ -120,7 +136,7 @@ def _run_reference(
                 save_npz(inputs_dir / f"{case.name}.npz", public)
                 _save(dest / f"{case.name}.in.npz", public)
                 _save(dest / f"{case.name}.secret.npz", secret)
-        code = work / "code"
+        code = work.path / "code"
         code.mkdir()
         rels = prepare_code(
             code,
@@ -129,51 +145,30 @@ def _run_reference(
             manifest.files,
             [p for p, _ in manifest.case_files(include_hidden)],
         )
-        by_name = {c.name: c for c in cases}
-
-        def keep(name: str, run: CaseRun) -> bool:
-            if run.ok:
-                outputs = run.outputs or {}
-                _save(dest / f"{name}.out.npz", outputs)
-                meta[name] = {
-                    "seconds": round(run.seconds or 0.0, 4),
-                    "keys": sorted(outputs),
-                    "nbytes": int(sum(a.nbytes for a in outputs.values())),
-                }
-                case = by_name[name]
-                if case.score is not None:
-                    frac, msg = case.score(outputs, outputs, load_npz(dest / f"{name}.secret.npz"))
-                    if frac < 1.0:
-                        meta[name]["error"] = f"the reference scores {frac:.2f} on its own outputs: {msg}"
-            return False
-
-        with Sandbox(manifest.limits, isolate=False, trusted=True) as sb:
-            runs, _ = run_cases(
-                sb,
-                code,
-                inputs_dir,
-                work,
-                rels,
-                [c.name for c in cases],
-                {c.name: 10 * (c.timeout_s or manifest.limits.case_time_limit_s) for c in cases},
-                total_limit_s=10 * manifest.limits.time_limit_s,
-                oracle=True,
-                student_files=manifest.files,
-                on_result=keep,
-                preload=manifest.preload,
-            )
-        failed = {n: r for n, r in runs.items() if not r.ok}
-        if failed:
-            lines = [f"  {n}: {r.message} {r.where}\n{r.traceback}" for n, r in failed.items()]
-            hint = ""
-            if any("NotImplementedError" in r.message for r in failed.values()):
-                hint = "\n(the package holds stubs: build the oracle from the course repository, not a handout)"
-            raise OracleError("the reference fails these cases:\n" + "\n".join(lines) + hint)
-        errors = [f"case {n}: {m['error']}" for n, m in meta.items() if "error" in m]
-        if errors:
-            raise OracleError("\n".join(errors))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        runs, _ = run_cases(
+            sb,
+            code,
+            inputs_dir,
+            work,
+            rels,
+            [c.name for c in cases],
+            {c.name: 10 * (c.timeout_s or manifest.limits.case_time_limit_s) for c in cases},
+            total_limit_s=10 * manifest.limits.time_limit_s,
+            oracle=True,
+            student_files=manifest.files,
+            on_result=keep,
+            preload=manifest.preload,
+        )
+    failed = {n: r for n, r in runs.items() if not r.ok}
+    if failed:
+        lines = [f"  {n}: {r.message} {r.where}\n{r.traceback}" for n, r in failed.items()]
+        hint = ""
+        if any("NotImplementedError" in r.message for r in failed.values()):
+            hint = "\n(the package holds stubs: build the oracle from the course repository, not a handout)"
+        raise OracleError("the reference fails these cases:\n" + "\n".join(lines) + hint)
+    errors = [f"case {n}: {m['error']}" for n, m in meta.items() if "error" in m]
+    if errors:
+        raise OracleError("\n".join(errors))
     return meta
 
 

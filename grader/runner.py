@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.cases import Arrays
-from grader.sandbox import RunResult, Sandbox
+from grader.sandbox import RunResult, Sandbox, WorkFolder
 from grader.untrusted import MAX_STATUS_BYTES, OutputError, load_outputs, parse_status, read_file
 
 GRADER_DIR = Path(__file__).resolve().parent
@@ -143,7 +143,7 @@ def run_cases(
     sandbox: Sandbox,
     code_dir: Path,
     inputs_dir: Path,
-    workdir: Path,
+    work: WorkFolder,
     case_rels: list[str],
     names: list[str],
     timeouts: dict[str, float],
@@ -171,7 +171,6 @@ def run_cases(
     results: dict[str, CaseRun] = {}
     runs: list[RunResult] = []
     remaining = list(names)
-    env = sandbox.env(workdir)
     specs = outputs or {}
     spared: set[str] = set()
     attempt = 0
@@ -188,7 +187,7 @@ def run_cases(
             for name in remaining:
                 finish(name, CaseRun(False, "not run: the time limit of the whole grading was reached"))
             break
-        out_dir = workdir / f"out{attempt}"
+        out_dir = work.path / f"out{attempt}"
         out_dir.mkdir()
         quota = sum(specs.get(n, OutputSpec()).max_bytes for n in remaining) + (8 << 20)
         with sandbox.output_folder(out_dir, quota, files=4 * len(remaining) + 64):
@@ -201,12 +200,12 @@ def run_cases(
                 "mode": "oracle" if oracle else "grade",
                 "student_files": list(student_files),
                 "preload": list(preload),
-                "cwd": str(env["HOME"]),
+                "cwd": str(work.home),
             }
             # A previous child may have taken the permissions off its home (the cwd of the next);
             # the folder itself cannot have been swapped: its parent belongs to root.
-            os.chmod(env["HOME"], 0o700)
-            job_path = workdir / f"job{attempt}.json"
+            os.chmod(work.home, 0o700)
+            job_path = work.path / f"job{attempt}.json"
             job_path.write_text(json.dumps(job))
             os.chmod(job_path, 0o644)
             progress = _Progress(out_dir / "progress", remaining)
@@ -244,8 +243,8 @@ def run_cases(
 
             res = sandbox.run(
                 [python, "-P", "-s", "-B", str(code_dir / "grader" / "child.py"), str(job_path)],
+                work=work,
                 cwd=code_dir,
-                env=env,
                 wall_limit_s=left,
                 poll=step,
             )

@@ -774,7 +774,7 @@ def test_keyrings_and_message_queues_are_closed(grade_source, leftover_processes
 def test_a_killed_grader_leaves_nothing_for_the_next_grading(tmp_path, grade_source, leftover_processes):
     """When the grader is SIGKILLed mid-grading, is the child ended with it, and does the next grading find no
     process of the sandbox user left over and no job folder left on disk?"""
-    from grader.sandbox import _sandbox_users
+    from grader.sandbox import sandbox_users
 
     proc = subprocess.Popen(
         cli_argv(folder_with(tmp_path, hostile("orphan")), tmp_path / "r.json"),
@@ -783,7 +783,7 @@ def test_a_killed_grader_leaves_nothing_for_the_next_grading(tmp_path, grade_sou
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    users = _sandbox_users()
+    users = sandbox_users()
     deadline = time.monotonic() + BOUND_S
     uid, child, job, orphans = None, None, None, []
     while time.monotonic() < deadline and not orphans:
