@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 
 from grader import gradescope, oracle
+from grader.casefiles import load_cases
 from grader.cases import Case, load_npz
 from grader.compare import compare_outputs
+from grader.layout import REPO_ROOT
 from grader.manifest import Manifest
 from grader.runner import CaseRun, OutputSpec, prepare_code, run_cases
 from grader.sandbox import Isolation, Sandbox, interpreter_paths, probe
@@ -44,7 +46,7 @@ def hidden_paths(manifest: Manifest, oracle_dir: Path) -> list[Path]:
     grader package (the course repository: other assignments, .git), the oracle."""
     keep = {Path(p).resolve() for p in interpreter_paths()}
     hide: list[Path] = []
-    for base in sorted({manifest.root.parent, Path(__file__).resolve().parent.parent}):
+    for base in sorted({manifest.root.parent, REPO_ROOT}):
         for child in sorted(base.iterdir()):
             near = any(k == child or child in k.parents or k in child.parents for k in keep)  # grader in site-packages
             if child.is_dir() and not child.is_symlink() and not near:
@@ -161,7 +163,7 @@ def _grade(
 ) -> Graded:
     oracle_dir = oracle_dir or oracle.locate(manifest)
     meta = oracle.metadata(oracle_dir)
-    cases = oracle.load_cases(manifest)
+    cases = load_cases(manifest)
     by_name = {c.name: (c, pub) for c, pub in cases}
     judged: dict[str, tuple[float, str]] = {}
     missing: list[str] = []
@@ -258,3 +260,32 @@ def _grade(
         lines.append(printed[:1500])
     doc = gradescope.results(tests, "\n".join(lines), time.monotonic() - start)
     return Graded(doc, doc["score"], sum(t.max_score for t in tests))
+
+
+def report_lines(graded: Graded) -> list[str]:
+    """Each test as ``PASS``/``FAIL``, points and name (a failure's message indented under it),
+    then the results' output: what ``grade`` prints."""
+    lines = []
+    for t in graded.results["tests"]:
+        mark = "PASS" if t["status"] == "passed" else "FAIL"
+        lines.append(f"{mark} {t['score']:5g}/{t['max_score']:<4g} {t['name']}")
+        if t["status"] != "passed":
+            lines.append("      " + t["output"].replace("\n", "\n      ")[:600])
+    lines.append(graded.results["output"][:2000])
+    return lines
+
+
+def grade_command(manifest: Manifest, submission: Path, results_path: Path, quiet: bool = False) -> int:
+    """The ``grade`` command: grade ``submission``, write the results to ``results_path``, print
+    a report (``quiet``: only why it was not graded); exit status 0 graded, 2 refused, 3 internal error."""
+    graded = grade(manifest, submission)
+    gradescope.write(results_path, graded.results)
+    if not quiet:
+        print("\n".join(report_lines(graded)))
+    if graded.status != "graded":
+        if quiet:
+            print(graded.results["output"], file=sys.stderr)
+        print(f"not graded ({graded.status}); results written to {results_path}")
+        return 2 if graded.status == "refused" else 3
+    print(f"score: {graded.score:g}/{graded.max_score:g}; results written to {results_path}")
+    return 0

@@ -12,22 +12,30 @@ reference with a wrong gradient can never become the oracle. The folder is priva
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import secrets
 import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from grader.cases import Case, gather_cases, load_npz, save_npz
+from grader import layout
+from grader.casefiles import load_cases, staff_imports
+from grader.cases import Case, load_npz, save_npz
+from grader.layout import (
+    CHILD_RUNTIME,
+    GRADER_DIR,
+    LIBRARY_EXCLUDED,
+    PUBLIC_DIR,
+    oracle_build_dir,
+    shipped_oracle,
+    tree_files,
+)
 from grader.manifest import Manifest
-from grader.runner import CHILD_RUNTIME, GRADER_DIR, CaseRun, prepare_code, run_cases
+from grader.runner import CaseRun, prepare_code, run_cases
 from grader.sandbox import Isolation, Sandbox
 
 ORACLE_FILE = "oracle.json"
@@ -35,24 +43,6 @@ ORACLE_FILE = "oracle.json"
 
 class OracleError(RuntimeError):
     """The reference failed a case; the message holds its traceback."""
-
-
-@contextlib.contextmanager
-def staff_imports(manifest: Manifest) -> Iterator[None]:
-    """Let case files import the staff copy of the assignment package (trusted side only)."""
-    root = str(manifest.root)
-    sys.path.insert(0, root)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(ValueError):
-            sys.path.remove(root)
-
-
-def load_cases(manifest: Manifest, include_hidden: bool = True) -> list[tuple[Case, bool]]:
-    """(case, public) for the manifest's case files, public first."""
-    with staff_imports(manifest):
-        return gather_cases(manifest.case_files(include_hidden))
 
 
 def fingerprint(manifest: Manifest, salt: str = "") -> str:
@@ -64,6 +54,8 @@ def fingerprint(manifest: Manifest, salt: str = "") -> str:
     grading = manifest.root / "grading"  # held-out data the hidden and accuracy cases read
     paths += sorted(p for p in grading.rglob("*") if p.is_file() and p.suffix != ".pyc") if grading.is_dir() else []
     paths += [GRADER_DIR / n for n in CHILD_RUNTIME]
+    # The staff library the assignment packages import (copied into the child's code folder).
+    paths += [p for p in tree_files(layout.TRAINKIT_DIR, skip=LIBRARY_EXCLUDED) if p.suffix == ".py"]
     for p in paths:
         h.update(str(p.relative_to(p.parents[1])).encode())
         h.update(p.read_bytes())
@@ -77,7 +69,6 @@ def _save(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 SALT_ENV = "GRADER_SALT"
-PUBLIC_DIR = "public"  # the unsalted run of the public cases: what the handout ships
 
 
 def course_salt(base: Path) -> str:
@@ -253,7 +244,7 @@ def metadata(oracle_dir: Path) -> dict[str, dict[str, Any]]:
 
 def cached(manifest: Manifest) -> Path:
     """The oracle for a course-repository assignment, rebuilt when its sources change."""
-    base = manifest.root.parent / "build" / "oracle"
+    base = oracle_build_dir(manifest.root)
     base.mkdir(parents=True, exist_ok=True)
     os.chmod(base, 0o700)
     dest = base / manifest.name
@@ -269,7 +260,7 @@ def cached(manifest: Manifest) -> Path:
 
 def locate(manifest: Manifest) -> Path:
     """The shipped oracle of an autograder build (``expected/``), else the cached one."""
-    shipped = manifest.root / "expected"
+    shipped = shipped_oracle(manifest.root)
     if (shipped / ORACLE_FILE).exists():
         return shipped
     return cached(manifest)

@@ -21,12 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import layout
 from grader.cases import Arrays
+from grader.layout import CHILD_RUNTIME, GRADER_DIR, copy_library
 from grader.sandbox import RunResult, Sandbox, WorkFolder
 from grader.untrusted import MAX_STATUS_BYTES, OutputError, load_outputs, parse_status, read_file
 
-GRADER_DIR = Path(__file__).resolve().parent
-CHILD_RUNTIME = ("__init__.py", "cases.py", "gradcheck.py", "child.py")
 MAX_OUTPUT_BYTES = 64 * 2**20  # one case's outputs, inflated, unless the reference's are larger
 STOPPED = "stopped at the first failure"
 FINISHED = "every case finished"  # the child is stopped: a lingering thread cannot hold the grading open
@@ -55,7 +55,9 @@ def prepare_code(
 
     ``package_src`` is the staff copy of the package (its parent is the assignment root).
     With ``student_files`` given, each manifest file is replaced by the student's version
-    or removed when the student did not submit it.
+    or removed when the student did not submit it. The grader's child runtime goes to
+    ``code_dir/grader`` and the staff library to ``code_dir/trainkit`` (without its tests):
+    the code folder is on the child's ``sys.path``.
     """
     shutil.copytree(package_src, code_dir / package_src.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     if student_files is None:  # the oracle: the reference's own files, also those outside the package
@@ -74,6 +76,7 @@ def prepare_code(
     (code_dir / "grader").mkdir()
     for name in CHILD_RUNTIME:
         shutil.copy2(GRADER_DIR / name, code_dir / "grader" / name)
+    copy_library(layout.TRAINKIT_DIR, code_dir / "trainkit")  # read at call time: tests point it elsewhere
     rels = []
     (code_dir / "_cases").mkdir()
     for i, path in enumerate(case_files):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader import oracle
+from grader.casefiles import load_cases
 from grader.check import reference_files
 from grader.grade import case_time_limits
 from grader.handout import release
@@ -51,7 +52,7 @@ def student(handout, tmp_path):
 def test_handout_bakes_the_graders_time_limit_of_each_public_case(handout):
     """Does tests/expected/limits.json hold the grader's own limit for every public case?"""
     manifest = load_manifest(TOY)
-    cases = oracle.load_cases(manifest)
+    cases = load_cases(manifest)
     graded = case_time_limits(manifest, cases, oracle.metadata(oracle.cached(manifest)))
     baked = json.loads((handout / "tests" / "expected" / "limits.json").read_text())
     assert baked["seconds"] == {c.name: round(graded[c.name], 3) for c, public in cases if public}
