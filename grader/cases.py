@@ -43,6 +43,8 @@ NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,79}")
 KEY_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,119}")
 
 Arrays = dict[str, np.ndarray]
+# The longest error message a case's status carries: the child clips to it, and so does the trusted side.
+MAX_MESSAGE = 2000
 ScoreFn = Callable[[Arrays, Arrays, Arrays], tuple[float, str]]
 
 

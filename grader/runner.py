@@ -200,7 +200,7 @@ def run_cases(
                 "inputs_dir": str(inputs_dir),
                 "case_files": case_rels,
                 "cases": remaining,
-                "mode": "oracle" if oracle else "grade",
+                "oracle": oracle,
                 "student_files": list(student_files),
                 "preload": list(preload),
                 "cwd": str(work.home),
