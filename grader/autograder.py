@@ -5,7 +5,8 @@ Layout of the zip::
     setup.sh            run once as root when the image is built: Python 3.11 + pinned packages
     run_autograder      run as root for each submission: grades $AUTOGRADER_ROOT/submission
     requirements.txt
-    grader/             the grading engine
+    grader/             the grading engine (all of it, without its tests)
+    trainkit/           the staff library the assignment packages import (without its tests)
     <assignment>/       the handout (stubs), hidden cases in grading/, expected/ (oracle)
 
 Gradescope unzips it into /autograder/source and copies run_autograder to /autograder.
@@ -24,10 +25,9 @@ import zipfile
 from pathlib import Path
 
 from grader import oracle
-from grader.handout import binary_files, copy_grader, copy_stubbed, requirements_of
+from grader.handout import binary_files, copy_grader, copy_stubbed, copy_trainkit, requirements_of
+from grader.layout import PUBLIC_DIR, TEMPLATES_DIR, shipped_oracle
 from grader.manifest import Manifest, load_manifest
-
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def _write_zip(src: Path, out: Path) -> None:
@@ -54,11 +54,12 @@ def stage(manifest: Manifest, dest: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(manifest.root / manifest.hidden_cases, target)
     # The graded run only: the public (unsalted) files are the handout's business.
-    shutil.copytree(oracle_dir, assignment / "expected", ignore=shutil.ignore_patterns(oracle.PUBLIC_DIR))
-    copy_grader(source)
+    shutil.copytree(oracle_dir, shipped_oracle(assignment), ignore=shutil.ignore_patterns(PUBLIC_DIR))
+    copy_grader(source)  # the whole grader, without its tests
+    copy_trainkit(source)
     shutil.copyfile(requirements_of(manifest), dest / "requirements.txt")
     for name in ("setup.sh", "run_autograder"):
-        text = (TEMPLATES / name).read_text().replace("@ASSIGNMENT@", manifest.name)
+        text = (TEMPLATES_DIR / name).read_text().replace("@ASSIGNMENT@", manifest.name)
         (dest / name).write_text(text)
         os.chmod(dest / name, 0o755)
     return dest

@@ -225,11 +225,30 @@ def run_batch(
     return rows
 
 
+def batch_command(
+    manifest: Manifest,
+    folder: Path,
+    csv_path: Path,
+    jobs: int = 1,
+    regrade: tuple[str, ...] = (),
+    restart: bool = False,
+) -> int:
+    """The ``batch`` command: ``run_batch`` with its errors as messages; exit status 1 when a
+    submission met an internal error of the grader, else 0."""
+    if not folder.is_dir():
+        raise SystemExit(f"grader: {folder} is not a folder of submissions")
+    try:
+        rows = run_batch(manifest, folder, csv_path, jobs=jobs, regrade=regrade, restart=restart)
+    except ValueError as exc:
+        raise SystemExit(f"grader: {exc}") from None
+    return 0 if all(r.status != "internal error" for r in rows) else 1
+
+
 def _cases(manifest: Manifest) -> list[tuple[str, float]]:
     """(case name, points) in the order of the results' tests."""
-    from grader import oracle
+    from grader.casefiles import load_cases
 
-    return [(c.name, c.points) for c, _ in oracle.load_cases(manifest)]
+    return [(c.name, c.points) for c, _ in load_cases(manifest)]
 
 
 def _message(row: Row) -> str:

@@ -9,6 +9,7 @@ import sys
 import time
 
 from grader import oracle
+from grader.casefiles import load_cases
 from grader.cases import load_npz, to_arrays
 from grader.check import reference_files
 from grader.grade import grade
@@ -17,7 +18,7 @@ from grader.sandbox import is_root
 
 
 def _in_process(manifest: Manifest, oracle_dir) -> float:
-    cases = oracle.load_cases(manifest)
+    cases = load_cases(manifest)
     sys.path.insert(0, str(manifest.root))
     try:
         t0 = time.perf_counter()

@@ -31,6 +31,7 @@ import hashlib
 import importlib.util
 import re
 import sys
+import threading
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,79}")
 KEY_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,119}")
 
 Arrays = dict[str, np.ndarray]
+# The longest error message a case's status carries: the child clips to it, and so does the trusted side.
+MAX_MESSAGE = 2000
 ScoreFn = Callable[[Arrays, Arrays, Arrays], tuple[float, str]]
 
 
@@ -184,9 +187,16 @@ def load_case_module(path: Path, module_name: str | None = None) -> list[Case]:
 PUBLIC_MODULE = "public_cases"
 
 
+# sys.modules[PUBLIC_MODULE] is one slot for the whole process: two gradings in threads of one
+# process (the hostile tests do this) must not load their case files interleaved, or a hidden
+# file's ``from public_cases import ...`` finds the other grading's half-executed module.
+_LOADING = threading.Lock()
+
+
 def load_case_files(paths: list[Path]) -> list[list[Case]]:
-    """Import case files in order, the first (the public one) as ``PUBLIC_MODULE``."""
-    return [load_case_module(path, PUBLIC_MODULE if i == 0 else None) for i, path in enumerate(paths)]
+    """Import case files in order, the first (the public one) as ``PUBLIC_MODULE``; one set at a time."""
+    with _LOADING:
+        return [load_case_module(path, PUBLIC_MODULE if i == 0 else None) for i, path in enumerate(paths)]
 
 
 def gather_cases(files: list[tuple[Path, bool]]) -> list[tuple[Case, bool]]:

@@ -1,13 +1,22 @@
 """The child side of grading: run cases on student (or reference) code, write files.
 
-Started as ``python -P -s -B grader/child.py JOB.json`` from a copy of this package inside
-the job's code folder, in a sandbox (see sandbox.py). It is the only place where student
-code is imported. It first imports the job's ``preload`` modules (torch: start-up time is
-not a case's time), then for each case appends ``start NAME`` to the progress file, writes
-``NAME.npz`` (outputs, plain arrays) and ``NAME.json`` (status, error message), and appends
-``done NAME``. Nothing it writes is trusted: the parent keeps the clock, reads each case's
-files once when its ``done`` line appears, with bounds, and compares them itself. Uses only
-the standard library and NumPy.
+Started by ``runner.run_cases`` as ``python -P -s -B CODE/grader/child.py JOB.json``, in a
+sandbox (see ``grader/sandbox/``), from the copy of the child runtime (``layout.CHILD_RUNTIME``)
+that ``runner.prepare_code`` puts into the job's code folder CODE: ``-P`` keeps the working
+folder off ``sys.path`` (the code folder is put first instead), ``-s`` the user's
+site-packages, ``-B`` writes no ``.pyc``. It is the only place where student code is imported.
+
+JOB.json holds ``code_dir``, ``out_dir``, ``inputs_dir``, ``case_files`` (the public one
+first), ``cases`` (names, in order), ``oracle`` (true when the reference runs for the oracle:
+each case's ``verify`` hook runs and a failure keeps its traceback), ``student_files``
+(to name the student's frame in an error), ``preload`` and ``cwd`` (the child's home).
+
+It first imports the ``preload`` modules (torch: start-up time is not a case's time), then
+for each case appends ``start NAME`` to ``out_dir/progress``, writes ``NAME.npz`` (outputs,
+plain arrays) and ``NAME.json`` (status, error message), and appends ``done NAME``. Nothing
+it writes is trusted: the parent keeps the clock, reads each case's files once when its
+``done`` line appears, with bounds, and compares them itself. Uses only the standard
+library, NumPy and ``grader.cases``.
 """
 
 from __future__ import annotations
@@ -19,11 +28,9 @@ import sys
 import traceback
 from pathlib import Path
 
-MAX_MESSAGE = 2000
 
-
-def _describe(exc: BaseException, student_files: list[str]) -> dict[str, str]:
-    """Exception type and message, and the deepest frame in a student file."""
+def _describe(exc: BaseException, student_files: list[str], max_message: int) -> dict[str, str]:
+    """Exception type and message (at most ``max_message`` characters), and the deepest frame in a student file."""
     try:
         message = str(exc)
     except Exception:
@@ -36,7 +43,7 @@ def _describe(exc: BaseException, student_files: list[str]) -> dict[str, str]:
     except Exception:
         pass
     text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    return {"error": text[:MAX_MESSAGE], "where": where[:200]}
+    return {"error": text[:max_message], "where": where[:200]}
 
 
 def main(job_path: str) -> int:
@@ -47,7 +54,7 @@ def main(job_path: str) -> int:
     sys.path.insert(0, str(code_dir))
     os.chdir(job.get("cwd") or code_dir)
 
-    from grader.cases import load_case_files, load_npz, save_npz, to_arrays
+    from grader.cases import MAX_MESSAGE, load_case_files, load_npz, save_npz, to_arrays
 
     # Keep our own handles: student code may monkey-patch numpy or builtins. That can only
     # spoil its own outputs, which the parent checks anyway.
@@ -63,7 +70,7 @@ def main(job_path: str) -> int:
         for case in loaded:
             cases[case.name] = case
 
-    oracle = job.get("mode") == "oracle"
+    oracle = job.get("oracle") is True
     for name in job["cases"]:
         progress.write(f"start {name}\n")
         case = cases.get(name)
@@ -82,7 +89,7 @@ def main(job_path: str) -> int:
         except SystemExit as exc:
             status = {"status": "error", "error": f"the code called sys.exit({exc.code!r})", "where": ""}
         except BaseException as exc:
-            status = {"status": "error", **_describe(exc, job.get("student_files", []))}
+            status = {"status": "error", **_describe(exc, job.get("student_files", []), MAX_MESSAGE)}
             if oracle:
                 status["traceback"] = "".join(traceback.format_exception(exc))[-8000:]
         tmp = out_dir / f".{name}.tmp.json"

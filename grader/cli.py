@@ -1,21 +1,39 @@
-"""Command line: ``python -m grader release|autograder|grade|check|batch|cases|preview|submit ...``."""
+"""Command line of the grader: ``python -m grader COMMAND ...``.
+
+Staff commands (course repository):
+    release ASSIGNMENT --out DIR          build the student handout
+    autograder ASSIGNMENT --out FILE.zip  build the Gradescope autograder zip
+    grade ASSIGNMENT SUBMISSION --results FILE
+                                          grade one zip or folder; write Gradescope's results.json
+    check ASSIGNMENT                      reference full, stubs zero, mutants caught
+    batch ASSIGNMENT FOLDER --csv FILE    grade a folder of submissions to a CSV
+    cases ASSIGNMENT                      list every case: public/hidden, points, time limit, title
+    preview RESULTS.json                  what a student sees of a results file, now and once published
+    demo ASSIGNMENT                       handout, autograder zip, and that zip run on the reference and stubs
+    bench ASSIGNMENT                      time grading in-process, in a child, and in the full sandbox
+Student command (also in a handout, as ``make submit``):
+    submit ASSIGNMENT                     check the files against the manifest and write the zip to upload
+
+This module only parses arguments and dispatches to the modules that do the work. A
+handout carries the student side of the grader only: the staff commands' modules are
+imported when a command runs (the imports marked ``# staff-only``, written ``from grader.x
+import ...`` so that a missing module is named), and in a handout those commands say that
+they are not there.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
-import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
+from grader.layout import GRADER_DIR, REPO_ROOT
 from grader.manifest import Manifest, load_manifest
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _assignment(arg: str) -> Manifest:
+    """The manifest of ``arg``: a folder, or an assignment's name in the course repository."""
     path = Path(arg)
     if not (path / "assignment.toml").exists() and (REPO_ROOT / arg / "assignment.toml").exists():
         path = REPO_ROOT / arg
@@ -26,7 +44,7 @@ def _assignment(arg: str) -> Manifest:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from grader.handout import release
+    from grader.handout import release  # staff-only
 
     out = release(_assignment(args.assignment), Path(args.out))
     print(f"handout written to {out}")
@@ -34,7 +52,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_autograder(args: argparse.Namespace) -> int:
-    from grader.autograder import build
+    from grader.autograder import build  # staff-only
 
     out = build(_assignment(args.assignment), Path(args.out))
     print(f"autograder zip written to {out} ({out.stat().st_size // 1024} KB)")
@@ -42,30 +60,13 @@ def cmd_autograder(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from grader import gradescope
-    from grader.grade import grade
+    from grader.grade import grade_command  # staff-only
 
-    manifest = _assignment(args.assignment)
-    graded = grade(manifest, Path(args.submission))
-    gradescope.write(Path(args.results), graded.results)
-    if not args.quiet:
-        for t in graded.results["tests"]:
-            mark = "PASS" if t["status"] == "passed" else "FAIL"
-            print(f"{mark} {t['score']:5g}/{t['max_score']:<4g} {t['name']}")
-            if t["status"] != "passed":
-                print("      " + t["output"].replace("\n", "\n      ")[:600])
-        print(graded.results["output"][:2000])
-    if graded.status != "graded":
-        if args.quiet:
-            print(graded.results["output"], file=sys.stderr)
-        print(f"not graded ({graded.status}); results written to {args.results}")
-        return 2 if graded.status == "refused" else 3
-    print(f"score: {graded.score:g}/{graded.max_score:g}; results written to {args.results}")
-    return 0
+    return grade_command(_assignment(args.assignment), Path(args.submission), Path(args.results), quiet=args.quiet)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from grader.check import format_report, run_check
+    from grader.check import format_report, run_check  # staff-only
 
     manifest = _assignment(args.assignment)
     report = run_check(manifest, workers=args.workers, limit=args.limit)
@@ -74,117 +75,38 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from grader.batch import run_batch
+    from grader.batch import batch_command  # staff-only
 
-    manifest = _assignment(args.assignment)
-    folder = Path(args.submissions)
-    if not folder.is_dir():
-        raise SystemExit(f"grader: {folder} is not a folder of submissions")
-    try:
-        rows = run_batch(
-            manifest, folder, Path(args.csv), jobs=args.jobs, regrade=tuple(args.regrade), restart=args.restart
-        )
-    except ValueError as exc:
-        raise SystemExit(f"grader: {exc}") from None
-    return 0 if all(r.status != "internal error" for r in rows) else 1
+    return batch_command(
+        _assignment(args.assignment),
+        Path(args.submissions),
+        Path(args.csv),
+        jobs=args.jobs,
+        regrade=tuple(args.regrade),
+        restart=args.restart,
+    )
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
-    """Check the student's files against the manifest and zip them for upload."""
-    manifest = _assignment(args.assignment)
-    problems, warnings, present = [], [], []
-    for rel in manifest.files:
-        path = manifest.root / rel
-        if not path.is_file():
-            if rel.endswith(".py"):
-                problems.append(f"{rel}: missing")
-            else:  # a trained checkpoint: the rest can still be graded
-                warnings.append(f"{rel}: missing; the tests that need it will score 0")
-            continue
-        present.append(rel)
-        if path.stat().st_size > manifest.limit_bytes(rel):
-            problems.append(
-                f"{rel}: {path.stat().st_size // 1024} KB, over the {manifest.limit_bytes(rel) // 1024} KB limit"
-            )
-        if not rel.endswith(".py"):
-            continue
-        text = path.read_text(errors="replace")
-        try:
-            compile(text, str(path), "exec")
-        except SyntaxError as exc:
-            problems.append(f"{rel}:{exc.lineno}: syntax error: {exc.msg}")
-        stubs = STUB_RE.findall(text)
-        if stubs:
-            warnings.append(f"{rel}: {len(stubs)} function(s) still raise NotImplementedError: {', '.join(stubs)}")
-    if args.tests:
-        _run_public_tests(manifest)
-    for w in warnings:
-        print(f"warning: {w}")
-    if problems:
-        for p in problems:
-            print(f"error: {p}")
-        print("submission NOT written")
-        return 1
-    out = Path(args.out)
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for rel in present:
-            zf.write(manifest.root / rel, rel)
-    print(f"wrote {out} with {len(present)} files: {', '.join(present)}; upload it to Gradescope")
-    return 0
+    from grader.submit import submit
 
-
-STUB_RE = re.compile(r'raise NotImplementedError\("([\w.]+): not implemented yet \(see the README\)"\)')
-
-
-def _run_public_tests(manifest: Manifest) -> None:
-    """Run the public tests (``make test``) and print their last lines: the points summary."""
-    tests = manifest.root / Path(manifest.public_cases).parent
-    if not (tests / "test_public.py").is_file():
-        return
-    print("running the public tests first (make test) ...", flush=True)
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=no", str(tests)]
-    try:
-        proc = subprocess.run(cmd, cwd=manifest.root, capture_output=True, text=True, timeout=1800)
-    except subprocess.TimeoutExpired:
-        print("the public tests took more than 30 minutes; stopped")
-        return
-    lines = proc.stdout.splitlines()
-    start = next((i for i, line in enumerate(lines) if "public points" in line), None)
-    shown = lines[start + 1 :] if start is not None else lines[-5:]
-    print("\n".join(shown))
-    if proc.returncode != 0:
-        print("some public tests fail: run make test for the messages (you can still submit)")
+    return submit(_assignment(args.assignment), Path(args.out), run_tests=args.tests)
 
 
 def cmd_cases(args: argparse.Namespace) -> int:
-    """Every case: public or hidden, points, time limit, title."""
-    from grader import oracle
-    from grader.grade import REFERENCE_FACTOR, case_time_limits
+    from grader.casefiles import case_table, load_cases  # staff-only
+    from grader.grade import REFERENCE_FACTOR, case_time_limits  # staff-only
+    from grader.oracle import locate, metadata  # staff-only
 
     manifest = _assignment(args.assignment)
-    cases = oracle.load_cases(manifest)
-    limits = case_time_limits(manifest, cases, oracle.metadata(oracle.locate(manifest)))
-    width = max([4, *(len(c.name) for c, _ in cases)])
-    print(f"{'case':{width}s} {'kind':6s} {'points':>6s} {'limit':>7s}  title")
-    for case, public in cases:
-        kind = "public" if public else "hidden"
-        print(f"{case.name:{width}s} {kind:6s} {case.points:6g} {limits[case.name]:6g}s  {case.title}")
-    n_pub = sum(p for _, p in cases)
-    pub_points = sum(c.points for c, p in cases if p)
-    total = sum(c.points for c, _ in cases)
-    floor, cap = manifest.limits.case_time_floor_s, manifest.limits.case_time_limit_s
-    print(
-        f"{len(cases)} cases, {total:g} points: {n_pub} public ({pub_points:g} points), "
-        f"{len(cases) - n_pub} hidden ({total - pub_points:g} points).\n"
-        f"A case's limit is {REFERENCE_FACTOR:g} times the reference's time, within {floor:g}-{cap:g} s, "
-        "unless it declares its own."
-    )
+    cases = load_cases(manifest)
+    limits = case_time_limits(manifest, cases, metadata(locate(manifest)))
+    print(case_table(manifest, cases, limits, REFERENCE_FACTOR))
     return 0
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    """What a student sees on Gradescope of a results file, before and after publication."""
-    from grader.preview import preview
+    from grader.preview import preview  # staff-only
 
     try:
         doc = json.loads(Path(args.results).read_text(encoding="utf-8"))
@@ -195,19 +117,22 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from grader.demo import demo
+    from grader.demo import demo  # staff-only
 
     return demo(_assignment(args.assignment), Path(args.out))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from grader.bench import bench
+    from grader.bench import bench  # staff-only
 
     return bench(_assignment(args.assignment), repeat=args.repeat)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
+    """The parser of every command; each sets ``func``, the function that runs it."""
+    p = argparse.ArgumentParser(
+        prog="python -m grader", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("release", help="build the student handout")
     s.add_argument("assignment")
@@ -259,9 +184,26 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _absent_here(exc: ModuleNotFoundError) -> bool:
+    """Whether ``exc`` is about a grader module this copy of the grader lacks (a handout's)."""
+    parts = (exc.name or "").split(".")
+    if parts[0] != "grader" or len(parts) < 2:
+        return False
+    base = GRADER_DIR.joinpath(*parts[1:])
+    return not base.with_suffix(".py").exists() and not (base / "__init__.py").exists()
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns its exit status."""
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ModuleNotFoundError as exc:
+        if not _absent_here(exc):
+            raise
+        raise SystemExit(
+            f"grader: `{args.command}` is a staff command; this copy of the grader (a handout's) has only `submit`"
+        ) from None
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from grader.check import reference_files, stub_files
 from grader.handout import release
 from grader.manifest import Manifest
 
-METADATA = {
+SUBMISSION_METADATA = {  # what Gradescope puts in submission_metadata.json
     "id": 1,
     "created_at": "2026-01-01T00:00:00Z",
     "users": [{"email": "student@example.edu", "id": 1, "name": "A. Student", "sid": "000000000"}],
@@ -42,7 +42,7 @@ def run_zip(
     with tempfile.TemporaryDirectory(prefix="grader-gradescope-", dir=root_parent) as tmp:
         root = Path(tmp)
         os.chmod(root, 0o755)
-        (root / "submission_metadata.json").write_text(json.dumps(METADATA, indent=1))
+        (root / "submission_metadata.json").write_text(json.dumps(SUBMISSION_METADATA, indent=1))
         os.chmod(root / "submission_metadata.json", 0o644)
         with zipfile.ZipFile(zip_path) as zf:
             zf.extractall(root / "source")

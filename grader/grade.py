@@ -19,11 +19,13 @@ from typing import Any
 import numpy as np
 
 from grader import gradescope, oracle
+from grader.casefiles import load_cases
 from grader.cases import Case, load_npz
 from grader.compare import compare_outputs
+from grader.layout import REPO_ROOT
 from grader.manifest import Manifest
 from grader.runner import CaseRun, OutputSpec, prepare_code, run_cases
-from grader.sandbox import Sandbox, interpreter_paths, probe
+from grader.sandbox import Isolation, Sandbox, interpreter_paths, probe
 from grader.submission import Submission, SubmissionError, collect
 
 REFERENCE_FACTOR = 20.0  # a case may take this many times the reference's time (within the floor and cap)
@@ -44,7 +46,7 @@ def hidden_paths(manifest: Manifest, oracle_dir: Path) -> list[Path]:
     grader package (the course repository: other assignments, .git), the oracle."""
     keep = {Path(p).resolve() for p in interpreter_paths()}
     hide: list[Path] = []
-    for base in sorted({manifest.root.parent, Path(__file__).resolve().parent.parent}):
+    for base in sorted({manifest.root.parent, REPO_ROOT}):
         for child in sorted(base.iterdir()):
             near = any(k == child or child in k.parents or k in child.parents for k in keep)  # grader in site-packages
             if child.is_dir() and not child.is_symlink() and not near:
@@ -161,7 +163,7 @@ def _grade(
 ) -> Graded:
     oracle_dir = oracle_dir or oracle.locate(manifest)
     meta = oracle.metadata(oracle_dir)
-    cases = oracle.load_cases(manifest)
+    cases = load_cases(manifest)
     by_name = {c.name: (c, pub) for c, pub in cases}
     judged: dict[str, tuple[float, str]] = {}
     missing: list[str] = []
@@ -182,23 +184,23 @@ def _grade(
             judged[name] = (0.0, f"internal error of the grader while scoring this case ({type(exc).__name__})")
         return fail_fast and judged[name][0] < 1.0
 
-    with Sandbox(manifest.limits, isolate=isolate) as sb:
-        sb.hide = hidden_paths(manifest, oracle_dir) if sb.isolate else []
+    isolation = Isolation.default() if isolate is None else (Isolation.FULL if isolate else Isolation.PLAIN)
+    hide = hidden_paths(manifest, oracle_dir) if isolation is Isolation.FULL else ()
+    with Sandbox(manifest.limits, hide, isolation) as sb:
         probe(sb, sys.executable)
-        work = sb.make_workdir()
-        try:
+        with sb.work_folder() as work:
             if student_files is not None:
                 sub = Submission(
                     files=dict(student_files), missing=[f for f in manifest.files if f not in student_files]
                 )
             else:
                 assert submission is not None
-                scratch = work / "submission"
+                scratch = work.path / "submission"
                 scratch.mkdir(mode=0o700)
                 sub = collect(manifest, Path(submission), scratch)
                 shutil.rmtree(scratch, ignore_errors=True)
             missing.extend(sub.missing)  # judge() names them when an import fails
-            code = work / "code"
+            code = work.path / "code"
             code.mkdir()
             rels = prepare_code(
                 code,
@@ -207,7 +209,7 @@ def _grade(
                 manifest.files,
                 [p for p, _ in manifest.case_files()],
             )
-            inputs = work / "inputs"
+            inputs = work.path / "inputs"
             inputs.mkdir()
             for case, _ in cases:
                 shutil.copyfile(oracle_dir / f"{case.name}.in.npz", inputs / f"{case.name}.npz")
@@ -231,8 +233,6 @@ def _grade(
                 outputs=output_specs(cases, meta),
                 preload=manifest.preload,
             )
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
     tests: list[gradescope.TestResult] = []
     for number, (case, public) in enumerate(cases, start=1):
         frac, msg = judged.get(case.name, (0.0, "not run"))
@@ -260,3 +260,32 @@ def _grade(
         lines.append(printed[:1500])
     doc = gradescope.results(tests, "\n".join(lines), time.monotonic() - start)
     return Graded(doc, doc["score"], sum(t.max_score for t in tests))
+
+
+def report_lines(graded: Graded) -> list[str]:
+    """Each test as ``PASS``/``FAIL``, points and name (a failure's message indented under it),
+    then the results' output: what ``grade`` prints."""
+    lines = []
+    for t in graded.results["tests"]:
+        mark = "PASS" if t["status"] == "passed" else "FAIL"
+        lines.append(f"{mark} {t['score']:5g}/{t['max_score']:<4g} {t['name']}")
+        if t["status"] != "passed":
+            lines.append("      " + t["output"].replace("\n", "\n      ")[:600])
+    lines.append(graded.results["output"][:2000])
+    return lines
+
+
+def grade_command(manifest: Manifest, submission: Path, results_path: Path, quiet: bool = False) -> int:
+    """The ``grade`` command: grade ``submission``, write the results to ``results_path``, print
+    a report (``quiet``: only why it was not graded); exit status 0 graded, 2 refused, 3 internal error."""
+    graded = grade(manifest, submission)
+    gradescope.write(results_path, graded.results)
+    if not quiet:
+        print("\n".join(report_lines(graded)))
+    if graded.status != "graded":
+        if quiet:
+            print(graded.results["output"], file=sys.stderr)
+        print(f"not graded ({graded.status}); results written to {results_path}")
+        return 2 if graded.status == "refused" else 3
+    print(f"score: {graded.score:g}/{graded.max_score:g}; results written to {results_path}")
+    return 0

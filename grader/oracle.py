@@ -12,48 +12,37 @@ reference with a wrong gradient can never become the oracle. The folder is priva
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import secrets
 import shutil
-import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from grader.cases import Case, gather_cases, load_npz, save_npz
+from grader import layout
+from grader.casefiles import load_cases, staff_imports
+from grader.cases import Case, load_npz, save_npz
+from grader.layout import (
+    CHILD_RUNTIME,
+    GRADER_DIR,
+    LIBRARY_EXCLUDED,
+    PUBLIC_DIR,
+    oracle_build_dir,
+    shipped_oracle,
+    tree_files,
+)
 from grader.manifest import Manifest
-from grader.runner import CHILD_RUNTIME, GRADER_DIR, CaseRun, prepare_code, run_cases
-from grader.sandbox import Sandbox
+from grader.runner import CaseRun, prepare_code, run_cases
+from grader.sandbox import Isolation, Sandbox
 
 ORACLE_FILE = "oracle.json"
 
 
 class OracleError(RuntimeError):
     """The reference failed a case; the message holds its traceback."""
-
-
-@contextlib.contextmanager
-def staff_imports(manifest: Manifest) -> Iterator[None]:
-    """Let case files import the staff copy of the assignment package (trusted side only)."""
-    root = str(manifest.root)
-    sys.path.insert(0, root)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(ValueError):
-            sys.path.remove(root)
-
-
-def load_cases(manifest: Manifest, include_hidden: bool = True) -> list[tuple[Case, bool]]:
-    """(case, public) for the manifest's case files, public first."""
-    with staff_imports(manifest):
-        return gather_cases(manifest.case_files(include_hidden))
 
 
 def fingerprint(manifest: Manifest, salt: str = "") -> str:
@@ -65,6 +54,8 @@ def fingerprint(manifest: Manifest, salt: str = "") -> str:
     grading = manifest.root / "grading"  # held-out data the hidden and accuracy cases read
     paths += sorted(p for p in grading.rglob("*") if p.is_file() and p.suffix != ".pyc") if grading.is_dir() else []
     paths += [GRADER_DIR / n for n in CHILD_RUNTIME]
+    # The staff library the assignment packages import (copied into the child's code folder).
+    paths += [p for p in tree_files(layout.TRAINKIT_DIR, skip=LIBRARY_EXCLUDED) if p.suffix == ".py"]
     for p in paths:
         h.update(str(p.relative_to(p.parents[1])).encode())
         h.update(p.read_bytes())
@@ -78,7 +69,6 @@ def _save(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 SALT_ENV = "GRADER_SALT"
-PUBLIC_DIR = "public"  # the unsalted run of the public cases: what the handout ships
 
 
 def course_salt(base: Path) -> str:
@@ -109,10 +99,27 @@ def _run_reference(
 ) -> dict[str, dict[str, Any]]:
     """Run ``cases`` on the reference with inputs from ``salt`` ("" for the public run); write
     NAME.{in,secret,out}.npz into ``dest``; returns per-case metadata (time, output keys)."""
-    work = Path(tempfile.mkdtemp(prefix="grader-oracle-"))
     meta: dict[str, dict[str, Any]] = {}
-    try:
-        inputs_dir = work / "inputs"
+    by_name = {c.name: c for c in cases}
+
+    def keep(name: str, run: CaseRun) -> bool:
+        if run.ok:
+            outputs = run.outputs or {}
+            _save(dest / f"{name}.out.npz", outputs)
+            meta[name] = {
+                "seconds": round(run.seconds or 0.0, 4),
+                "keys": sorted(outputs),
+                "nbytes": int(sum(a.nbytes for a in outputs.values())),
+            }
+            case = by_name[name]
+            if case.score is not None:
+                frac, msg = case.score(outputs, outputs, load_npz(dest / f"{name}.secret.npz"))
+                if frac < 1.0:
+                    meta[name]["error"] = f"the reference scores {frac:.2f} on its own outputs: {msg}"
+        return False
+
+    with Sandbox(manifest.limits, isolation=Isolation.TRUSTED) as sb, sb.work_folder() as work:
+        inputs_dir = work.path / "inputs"
         inputs_dir.mkdir()
         with staff_imports(manifest):
             for case in cases:
@@ -120,7 +127,7 @@ def _run_reference(
                 save_npz(inputs_dir / f"{case.name}.npz", public)
                 _save(dest / f"{case.name}.in.npz", public)
                 _save(dest / f"{case.name}.secret.npz", secret)
-        code = work / "code"
+        code = work.path / "code"
         code.mkdir()
         rels = prepare_code(
             code,
@@ -129,51 +136,30 @@ def _run_reference(
             manifest.files,
             [p for p, _ in manifest.case_files(include_hidden)],
         )
-        by_name = {c.name: c for c in cases}
-
-        def keep(name: str, run: CaseRun) -> bool:
-            if run.ok:
-                outputs = run.outputs or {}
-                _save(dest / f"{name}.out.npz", outputs)
-                meta[name] = {
-                    "seconds": round(run.seconds or 0.0, 4),
-                    "keys": sorted(outputs),
-                    "nbytes": int(sum(a.nbytes for a in outputs.values())),
-                }
-                case = by_name[name]
-                if case.score is not None:
-                    frac, msg = case.score(outputs, outputs, load_npz(dest / f"{name}.secret.npz"))
-                    if frac < 1.0:
-                        meta[name]["error"] = f"the reference scores {frac:.2f} on its own outputs: {msg}"
-            return False
-
-        with Sandbox(manifest.limits, isolate=False, trusted=True) as sb:
-            runs, _ = run_cases(
-                sb,
-                code,
-                inputs_dir,
-                work,
-                rels,
-                [c.name for c in cases],
-                {c.name: 10 * (c.timeout_s or manifest.limits.case_time_limit_s) for c in cases},
-                total_limit_s=10 * manifest.limits.time_limit_s,
-                oracle=True,
-                student_files=manifest.files,
-                on_result=keep,
-                preload=manifest.preload,
-            )
-        failed = {n: r for n, r in runs.items() if not r.ok}
-        if failed:
-            lines = [f"  {n}: {r.message} {r.where}\n{r.traceback}" for n, r in failed.items()]
-            hint = ""
-            if any("NotImplementedError" in r.message for r in failed.values()):
-                hint = "\n(the package holds stubs: build the oracle from the course repository, not a handout)"
-            raise OracleError("the reference fails these cases:\n" + "\n".join(lines) + hint)
-        errors = [f"case {n}: {m['error']}" for n, m in meta.items() if "error" in m]
-        if errors:
-            raise OracleError("\n".join(errors))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        runs, _ = run_cases(
+            sb,
+            code,
+            inputs_dir,
+            work,
+            rels,
+            [c.name for c in cases],
+            {c.name: 10 * (c.timeout_s or manifest.limits.case_time_limit_s) for c in cases},
+            total_limit_s=10 * manifest.limits.time_limit_s,
+            oracle=True,
+            student_files=manifest.files,
+            on_result=keep,
+            preload=manifest.preload,
+        )
+    failed = {n: r for n, r in runs.items() if not r.ok}
+    if failed:
+        lines = [f"  {n}: {r.message} {r.where}\n{r.traceback}" for n, r in failed.items()]
+        hint = ""
+        if any("NotImplementedError" in r.message for r in failed.values()):
+            hint = "\n(the package holds stubs: build the oracle from the course repository, not a handout)"
+        raise OracleError("the reference fails these cases:\n" + "\n".join(lines) + hint)
+    errors = [f"case {n}: {m['error']}" for n, m in meta.items() if "error" in m]
+    if errors:
+        raise OracleError("\n".join(errors))
     return meta
 
 
@@ -258,7 +244,7 @@ def metadata(oracle_dir: Path) -> dict[str, dict[str, Any]]:
 
 def cached(manifest: Manifest) -> Path:
     """The oracle for a course-repository assignment, rebuilt when its sources change."""
-    base = manifest.root.parent / "build" / "oracle"
+    base = oracle_build_dir(manifest.root)
     base.mkdir(parents=True, exist_ok=True)
     os.chmod(base, 0o700)
     dest = base / manifest.name
@@ -274,7 +260,7 @@ def cached(manifest: Manifest) -> Path:
 
 def locate(manifest: Manifest) -> Path:
     """The shipped oracle of an autograder build (``expected/``), else the cached one."""
-    shipped = manifest.root / "expected"
+    shipped = shipped_oracle(manifest.root)
     if (shipped / ORACLE_FILE).exists():
         return shipped
     return cached(manifest)

@@ -20,16 +20,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 from grader.cases import PUBLIC_MODULE, Case, load_case_module, load_npz, to_arrays
 from grader.compare import compare_outputs
+from grader.layout import LIMITS_FILE, PUBLIC_DIR, baked_expected
+from grader.manifest import load_manifest
 
 try:
     import pytest
 except ImportError:  # pragma: no cover - pytest is in the requirements
     pytest = None
 
-LIMITS_FILE = "limits.json"  # in tests/expected/ of a handout: {"preload": [...], "seconds": {case: s}}
 # Multiplies every limit on a slow or busy machine (the autograder's own limits never change).
 SCALE_ENV = "GRADER_TIME_SCALE"
 
@@ -41,42 +43,38 @@ def public_cases(tests_dir: Path) -> list[Case]:
 
 @cache
 def _expected_dir(tests_dir: Path) -> Path:
-    baked = tests_dir / "expected"
+    """The public expected values: baked into a handout, else (the course repository) the oracle's public run."""
+    baked = baked_expected(tests_dir)
     if baked.is_dir():
         return baked
-    from grader import oracle
-    from grader.manifest import load_manifest
+    from grader import oracle  # staff-only: a handout has its values baked in
 
-    return oracle.cached(load_manifest(tests_dir.parent)) / oracle.PUBLIC_DIR
+    return oracle.cached(load_manifest(tests_dir.parent)) / PUBLIC_DIR
 
 
-def limits_document(manifest, oracle_dir: Path) -> dict:  # type: ignore[no-untyped-def]
-    """What ``tests/expected/limits.json`` holds: the modules imported before the first case's
-    clock starts (the grader's ``preload``) and each public case's limit in seconds, the
-    grader's own (``grade.case_time_limits`` from the reference's time in the oracle)."""
-    from grader import oracle
-    from grader.grade import case_time_limits
+class PublicLimits(NamedTuple):
+    """How the public cases of one tests folder run: as the grader runs them."""
 
-    cases = [(c, pub) for c, pub in oracle.load_cases(manifest, include_hidden=False) if pub]
-    seconds = case_time_limits(manifest, cases, oracle.metadata(oracle_dir))
-    return {"preload": list(manifest.preload), "seconds": {c.name: round(seconds[c.name], 3) for c, _ in cases}}
+    preload: tuple[str, ...]  # modules imported before the first case, so their start-up is no case's time
+    seconds: dict[str, float]  # case name -> wall-clock limit; a case not named runs unlimited
 
 
 @cache
-def _limits(tests_dir: Path) -> tuple[tuple[str, ...], dict[str, float]]:
-    """(modules to import first, seconds per case) for the public cases of ``tests_dir``."""
-    baked = tests_dir / "expected" / LIMITS_FILE
+def _limits(tests_dir: Path) -> PublicLimits:
+    """The preload and time limits of the public cases of ``tests_dir``: baked into a handout,
+    else (the course repository) the grader's own, from the oracle."""
+    baked = baked_expected(tests_dir) / LIMITS_FILE
     if baked.is_file():
         doc = json.loads(baked.read_text())
-    elif (tests_dir / "expected").is_dir():
-        return (), {}  # an older handout: no limits baked in
+    elif baked_expected(tests_dir).is_dir():
+        return PublicLimits((), {})  # an older handout: no limits baked in
     else:
-        from grader import oracle
-        from grader.manifest import load_manifest
+        from grader import oracle  # staff-only: a handout has its limits baked in
+        from grader.handout import limits_document  # staff-only
 
         manifest = load_manifest(tests_dir.parent)
         doc = limits_document(manifest, oracle.cached(manifest))
-    return tuple(doc.get("preload", ())), {k: float(v) for k, v in doc.get("seconds", {}).items()}
+    return PublicLimits(tuple(doc.get("preload", ())), {k: float(v) for k, v in doc.get("seconds", {}).items()})
 
 
 def time_scale() -> float:
@@ -159,8 +157,8 @@ def check_case(tests_dir: Path, case: Case) -> None:
     outcome = _OUTCOMES.setdefault(tests_dir, {}).setdefault(case.name, _Outcome(case))
     outcome.passed = False
     expected_dir = _expected_dir(tests_dir)
-    preload, seconds = _limits(tests_dir)
-    for module in preload:  # as the grader does: importing torch is no case's time
+    limits = _limits(tests_dir)
+    for module in limits.preload:  # as the grader does: importing torch is no case's time
         with contextlib.suppress(Exception):
             __import__(module)
     inputs = load_npz(expected_dir / f"{case.name}.in.npz")
@@ -169,7 +167,7 @@ def check_case(tests_dir: Path, case: Case) -> None:
     # not the stub's exception and "During handling of the above exception, ..." after it.
     try:
         scale = time_scale()
-        limit = seconds.get(case.name)
+        limit = limits.seconds.get(case.name)
         what = "the autograder's for this case" if scale == 1 else f"{scale:g} times the autograder's"
         with time_limit(None if limit is None else limit * scale, what):
             result = case.run(**inputs, **dict(case.params))
@@ -219,8 +217,6 @@ def summary_lines() -> list[str]:
 def _assignment_name(tests_dir: Path) -> str:
     """The manifest's title (a handout's folder may have any name)."""
     try:
-        from grader.manifest import load_manifest
-
         return load_manifest(tests_dir.parent).title
     except Exception:
         return tests_dir.parent.name

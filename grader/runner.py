@@ -21,12 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import layout
 from grader.cases import Arrays
-from grader.sandbox import RunResult, Sandbox
+from grader.layout import CHILD_RUNTIME, GRADER_DIR, copy_library
+from grader.sandbox import RunResult, Sandbox, WorkFolder
 from grader.untrusted import MAX_STATUS_BYTES, OutputError, load_outputs, parse_status, read_file
 
-GRADER_DIR = Path(__file__).resolve().parent
-CHILD_RUNTIME = ("__init__.py", "cases.py", "gradcheck.py", "child.py")
 MAX_OUTPUT_BYTES = 64 * 2**20  # one case's outputs, inflated, unless the reference's are larger
 STOPPED = "stopped at the first failure"
 FINISHED = "every case finished"  # the child is stopped: a lingering thread cannot hold the grading open
@@ -55,7 +55,9 @@ def prepare_code(
 
     ``package_src`` is the staff copy of the package (its parent is the assignment root).
     With ``student_files`` given, each manifest file is replaced by the student's version
-    or removed when the student did not submit it.
+    or removed when the student did not submit it. The grader's child runtime goes to
+    ``code_dir/grader`` and the staff library to ``code_dir/trainkit`` (without its tests):
+    the code folder is on the child's ``sys.path``.
     """
     shutil.copytree(package_src, code_dir / package_src.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     if student_files is None:  # the oracle: the reference's own files, also those outside the package
@@ -74,6 +76,7 @@ def prepare_code(
     (code_dir / "grader").mkdir()
     for name in CHILD_RUNTIME:
         shutil.copy2(GRADER_DIR / name, code_dir / "grader" / name)
+    copy_library(layout.TRAINKIT_DIR, code_dir / "trainkit")  # read at call time: tests point it elsewhere
     rels = []
     (code_dir / "_cases").mkdir()
     for i, path in enumerate(case_files):
@@ -143,7 +146,7 @@ def run_cases(
     sandbox: Sandbox,
     code_dir: Path,
     inputs_dir: Path,
-    workdir: Path,
+    work: WorkFolder,
     case_rels: list[str],
     names: list[str],
     timeouts: dict[str, float],
@@ -171,7 +174,6 @@ def run_cases(
     results: dict[str, CaseRun] = {}
     runs: list[RunResult] = []
     remaining = list(names)
-    env = sandbox.env(workdir)
     specs = outputs or {}
     spared: set[str] = set()
     attempt = 0
@@ -188,7 +190,7 @@ def run_cases(
             for name in remaining:
                 finish(name, CaseRun(False, "not run: the time limit of the whole grading was reached"))
             break
-        out_dir = workdir / f"out{attempt}"
+        out_dir = work.path / f"out{attempt}"
         out_dir.mkdir()
         quota = sum(specs.get(n, OutputSpec()).max_bytes for n in remaining) + (8 << 20)
         with sandbox.output_folder(out_dir, quota, files=4 * len(remaining) + 64):
@@ -198,15 +200,15 @@ def run_cases(
                 "inputs_dir": str(inputs_dir),
                 "case_files": case_rels,
                 "cases": remaining,
-                "mode": "oracle" if oracle else "grade",
+                "oracle": oracle,
                 "student_files": list(student_files),
                 "preload": list(preload),
-                "cwd": str(env["HOME"]),
+                "cwd": str(work.home),
             }
             # A previous child may have taken the permissions off its home (the cwd of the next);
             # the folder itself cannot have been swapped: its parent belongs to root.
-            os.chmod(env["HOME"], 0o700)
-            job_path = workdir / f"job{attempt}.json"
+            os.chmod(work.home, 0o700)
+            job_path = work.path / f"job{attempt}.json"
             job_path.write_text(json.dumps(job))
             os.chmod(job_path, 0o644)
             progress = _Progress(out_dir / "progress", remaining)
@@ -244,8 +246,8 @@ def run_cases(
 
             res = sandbox.run(
                 [python, "-P", "-s", "-B", str(code_dir / "grader" / "child.py"), str(job_path)],
+                work=work,
                 cwd=code_dir,
-                env=env,
                 wall_limit_s=left,
                 poll=step,
             )

@@ -22,10 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.cases import KEY_RE, Arrays
+from grader.cases import KEY_RE, MAX_MESSAGE, Arrays
 
 MAX_STATUS_BYTES = 64 * 1024
-MAX_MESSAGE = 2000
 MAX_NPY_HEADER = 4096
 _EOCD = b"PK\x05\x06"
 _EOCD64 = b"PK\x06\x06"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import oracle
+from grader.casefiles import load_cases
 from grader.check import all_mutants, format_report, reference_files, run_check
 from grader.handout import release
 from grader.manifest import load_manifest
@@ -36,7 +36,7 @@ def handout(manifest, tmp_path_factory):
 
 def test_readme_states_the_points_of_the_cases(manifest):
     """Does the README's Points section give the total, public and hidden points the cases add up to?"""
-    cases = oracle.load_cases(manifest)
+    cases = load_cases(manifest)
     public = [c for c, pub in cases if pub]
     hidden = [c for c, pub in cases if not pub]
     total = sum(c.points for c, _ in cases)
@@ -135,6 +135,6 @@ def test_no_given_code_after_a_region_that_a_return_would_skip(assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_cases_that_promise_a_dtype_compare_it(assignment):
     """Does every case whose title promises "same dtype" compare the dtype itself?"""
-    cases = oracle.load_cases(load_manifest(ROOT / assignment))
+    cases = load_cases(load_manifest(ROOT / assignment))
     loose = [c.name for c, _ in cases if "same dtype" in c.title and not c.exact_dtype]
     assert loose == []

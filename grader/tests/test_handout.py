@@ -143,3 +143,99 @@ def test_setup_script_installs_a_python3_that_grades(tmp_path):
     doc = json.loads((root / "results" / "results.json").read_text())
     gradescope.validate(doc)
     assert doc["score"] == 6, doc["output"]
+
+
+def test_handout_grader_holds_exactly_the_student_modules(handout):
+    """Does the handout's grader/ hold exactly the import closure of make test and make submit, and none of the
+    sandbox, the oracle, the builders, check, batch or the mutants?"""
+    from grader.handout import student_modules
+
+    shipped = {p.relative_to(handout / "grader").as_posix() for p in (handout / "grader").rglob("*") if p.is_file()}
+    assert shipped == set(student_modules())
+    assert {"public.py", "submit.py", "cli.py", "__main__.py", "cases.py"} <= shipped
+    staff = {"sandbox/__init__.py", "oracle.py", "runner.py", "mutants.py", "autograder.py", "handout.py", "check.py"}
+    assert not staff & shipped, staff & shipped
+    assert "batch.py" not in shipped and "grade.py" not in shipped
+
+
+def test_student_modules_follow_imports_but_not_staff_only_ones(tmp_path):
+    """Is a module imported inside a function followed, and one whose import is marked staff-only left out?"""
+    from grader.handout import student_modules
+
+    pkg = tmp_path / "grader"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "entry.py").write_text(
+        "import json\n\nfrom grader import helper\n\n\ndef f():\n    from grader.lazy import x\n\n"
+        "    from grader import staff  # staff-only\n"
+    )
+    for name in ("helper", "lazy", "staff"):
+        (pkg / f"{name}.py").write_text("x = 1\n")
+    assert student_modules(["grader.entry"], pkg) == {"__init__.py", "entry.py", "helper.py", "lazy.py"}
+
+
+def test_a_staff_command_in_a_handout_says_it_is_not_there(handout):
+    """Does `python -m grader cases` in a handout say it is a staff command, instead of a traceback?"""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "cases", "."], cwd=handout, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode != 0
+    assert "staff command" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_autograder_zip_holds_the_whole_grader_without_its_tests(tmp_path):
+    """Does the zip carry every grader file (the sandbox too), and none of grader/tests/?"""
+    from grader.layout import GRADER_DIR, LIBRARY_EXCLUDED, tree_files
+
+    with zipfile.ZipFile(build_autograder(TOY, tmp_path / "ag.zip")) as zf:
+        shipped = {n for n in zf.namelist() if n.startswith("grader/")}
+    expected = {"grader/" + p.relative_to(GRADER_DIR).as_posix() for p in tree_files(GRADER_DIR, LIBRARY_EXCLUDED)}
+    assert shipped == expected
+    assert "grader/sandbox/box.py" in shipped and not any(n.startswith("grader/tests/") for n in shipped)
+
+
+@pytest.fixture
+def fake_trainkit(tmp_path, monkeypatch):
+    """A trainkit/ with a marker module, a tests/ folder and a cache, standing in for the repository's."""
+    from grader import layout
+
+    kit = tmp_path / "trainkit"
+    (kit / "tests").mkdir(parents=True)
+    (kit / "__pycache__").mkdir()
+    (kit / "__init__.py").write_text('"""staff library"""\n')
+    (kit / "marker_for_test.py").write_text("MARK = 42\n")
+    (kit / "tests" / "test_kit.py").write_text("def test_x():\n    pass\n")
+    (kit / "__pycache__" / "marker_for_test.cpython-311.pyc").write_bytes(b"\0")
+    monkeypatch.setattr(layout, "TRAINKIT_DIR", kit)
+    return kit
+
+
+def test_trainkit_travels_into_the_handout(fake_trainkit, tmp_path):
+    """Does a file put into trainkit/ appear at the handout's root, without trainkit/tests/ and caches?"""
+    out = release(TOY, tmp_path / "h")
+    assert (out / "trainkit" / "marker_for_test.py").read_text() == "MARK = 42\n"
+    assert (out / "trainkit" / "__init__.py").is_file()
+    assert not (out / "trainkit" / "tests").exists() and not (out / "trainkit" / "__pycache__").exists()
+
+
+def test_trainkit_travels_into_the_autograder_zip(fake_trainkit, tmp_path):
+    """Does a file put into trainkit/ appear in the zip next to grader/, without trainkit/tests/?"""
+    with zipfile.ZipFile(build_autograder(TOY, tmp_path / "ag.zip")) as zf:
+        names = set(zf.namelist())
+        assert zf.read("trainkit/marker_for_test.py") == b"MARK = 42\n"
+    assert "grader/cli.py" in names
+    assert not any(n.startswith("trainkit/tests/") or "__pycache__" in n for n in names)
+
+
+def test_trainkit_travels_into_the_childs_code_folder(fake_trainkit, tmp_path):
+    """Does prepare_code put trainkit/ (without its tests) into the code folder on the child's sys.path?"""
+    from grader.runner import prepare_code
+
+    manifest = load_manifest(TOY)
+    code = tmp_path / "code"
+    code.mkdir()
+    prepare_code(code, TOY / manifest.package, {}, manifest.files, [p for p, _ in manifest.case_files()])
+    assert (code / "trainkit" / "marker_for_test.py").read_text() == "MARK = 42\n"
+    assert not (code / "trainkit" / "tests").exists() and not (code / "trainkit" / "__pycache__").exists()
+    assert (code / "grader" / "child.py").is_file()

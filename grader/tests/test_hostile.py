@@ -546,12 +546,12 @@ def _lookup_table_source(toy) -> str:
     """A submission that implements nothing: each function looks its inputs up in a table of the
     answers for every case's unsalted inputs (those a student can rebuild from the case files and
     the handout), and returns zeros for any input it does not know."""
-    from grader import oracle as oracle_mod
+    from grader.casefiles import load_cases, staff_imports
 
     table = {}
     refs = {"add": lambda a, b: a + b, "scale": lambda x, s: x * s, "row_sums": lambda x: x.sum(axis=1)}
-    with oracle_mod.staff_imports(toy):
-        for case, _ in oracle_mod.load_cases(toy):
+    with staff_imports(toy):
+        for case, _ in load_cases(toy):
             inputs, _ = case.build_inputs("")
             fn = {"add": "add", "sca": "scale", "row": "row_sums"}[case.name[:3]]
             args = [inputs[k] for k in ("a", "b", "x", "s") if k in inputs]
@@ -587,12 +587,14 @@ def test_the_graded_inputs_differ_from_the_handouts_and_the_reference_still_scor
     """Are the public cases' graded inputs and expected outputs different from the handout's (public/), while the
     handout's files are exactly the unsalted run?"""
     from grader import oracle as oracle_mod
+    from grader.casefiles import load_cases, staff_imports
+    from grader.layout import PUBLIC_DIR
 
     dest = oracle_mod.build(toy, tmp_path / "oracle", salt="test-salt")
-    with oracle_mod.staff_imports(toy):
-        case = next(c for c, pub in oracle_mod.load_cases(toy) if pub)
+    with staff_imports(toy):
+        case = next(c for c, pub in load_cases(toy) if pub)
         public_inputs, _ = case.build_inputs("")
-    handout_in = load_npz(dest / oracle_mod.PUBLIC_DIR / f"{case.name}.in.npz")
+    handout_in = load_npz(dest / PUBLIC_DIR / f"{case.name}.in.npz")
     graded_in = load_npz(dest / f"{case.name}.in.npz")
     assert all(np.array_equal(public_inputs[k], handout_in[k]) for k in public_inputs)
     assert not any(np.array_equal(graded_in[k], handout_in[k]) for k in graded_in)
@@ -658,8 +660,8 @@ def test_a_lingering_thread_does_not_hold_the_grading_open(grade_source, leftove
 
 def test_case_limits_follow_the_reference(toy):
     """Is a case's limit 20 times the reference's time, within the floor and the cap, unless the case declares one?"""
+    from grader.casefiles import load_cases
     from grader.grade import case_time_limits
-    from grader.oracle import load_cases
 
     cases = load_cases(toy)
     names = [c.name for c, _ in cases]
@@ -774,7 +776,7 @@ def test_keyrings_and_message_queues_are_closed(grade_source, leftover_processes
 def test_a_killed_grader_leaves_nothing_for_the_next_grading(tmp_path, grade_source, leftover_processes):
     """When the grader is SIGKILLed mid-grading, is the child ended with it, and does the next grading find no
     process of the sandbox user left over and no job folder left on disk?"""
-    from grader.sandbox import _sandbox_users
+    from grader.sandbox import sandbox_users
 
     proc = subprocess.Popen(
         cli_argv(folder_with(tmp_path, hostile("orphan")), tmp_path / "r.json"),
@@ -783,7 +785,7 @@ def test_a_killed_grader_leaves_nothing_for_the_next_grading(tmp_path, grade_sou
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    users = _sandbox_users()
+    users = sandbox_users()
     deadline = time.monotonic() + BOUND_S
     uid, child, job, orphans = None, None, None, []
     while time.monotonic() < deadline and not orphans:
@@ -877,6 +879,7 @@ def test_a_chance_collision_with_the_public_answer_is_drawn_again(toy, tmp_path)
     """When a low-entropy public output (a sign) happens to equal the handout's for this salt, is the case drawn
     again with a derived salt, instead of failing the build or shipping a known answer?"""
     from grader import oracle as oracle_mod
+    from grader.casefiles import load_cases, staff_imports
     from grader.manifest import load_manifest
 
     fixture = tmp_path / "toy"
@@ -890,8 +893,8 @@ def test_a_chance_collision_with_the_public_answer_is_drawn_again(toy, tmp_path)
         "         inputs=lambda rng: {'a': rng.standard_normal(3), 'b': rng.standard_normal(3)}),\n]\n"
     )
     manifest = load_manifest(fixture)
-    with oracle_mod.staff_imports(manifest):
-        case = next(c for c, pub in oracle_mod.load_cases(manifest) if pub)
+    with staff_imports(manifest):
+        case = next(c for c, pub in load_cases(manifest) if pub)
 
         def positive(salt: str) -> bool:
             inputs, _ = case.build_inputs(salt)

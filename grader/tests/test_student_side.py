@@ -6,11 +6,13 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from grader import oracle
+from grader.casefiles import load_cases
 from grader.check import reference_files
 from grader.grade import case_time_limits
 from grader.handout import release
@@ -51,7 +53,7 @@ def student(handout, tmp_path):
 def test_handout_bakes_the_graders_time_limit_of_each_public_case(handout):
     """Does tests/expected/limits.json hold the grader's own limit for every public case?"""
     manifest = load_manifest(TOY)
-    cases = oracle.load_cases(manifest)
+    cases = load_cases(manifest)
     graded = case_time_limits(manifest, cases, oracle.metadata(oracle.cached(manifest)))
     baked = json.loads((handout / "tests" / "expected" / "limits.json").read_text())
     assert baked["seconds"] == {c.name: round(graded[c.name], 3) for c, public in cases if public}
@@ -159,3 +161,22 @@ def test_summary_attributes_a_case_to_the_module_it_imports():
 
     assert tested_file(Case("a", "a", run_from_package)) == "json/decoder.py"
     assert tested_file(Case("b", "b", run_dotted)) == "json/decoder.py"
+
+
+def test_make_test_and_make_submit_work_with_the_reduced_grader(handout, tmp_path):
+    """With an assignment's own Makefile in the toy handout (whose grader/ holds only the student side), does
+    `make test` run the public tests to the points summary, and `make submit` write the zip?"""
+    work = tmp_path / "made"
+    shutil.copytree(handout, work)
+    shutil.copyfile(Path(__file__).resolve().parents[2] / "assignment1" / "Makefile", work / "Makefile")
+    for rel, data in reference_files(load_manifest(TOY)).items():
+        (work / rel).write_bytes(data)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS", "MAKEFLAGS")}
+    make = ["make", "--no-print-directory", f"PYTHON={sys.executable}"]
+    test = subprocess.run([*make, "test"], cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    assert test.returncode == 0, test.stdout[-2000:] + test.stderr[-2000:]
+    assert "1 of 1 cases pass, 1 of 1 public points" in test.stdout
+    submit = subprocess.run([*make, "submit"], cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    assert submit.returncode == 0, submit.stdout[-2000:] + submit.stderr[-2000:]
+    with zipfile.ZipFile(work / "submission.zip") as zf:
+        assert zf.namelist() == ["toy_pkg/ops.py"]
