@@ -206,12 +206,14 @@ def _run_train_epoch_softmax(X, y, W, b, batch_size, learning_rate, reg, momentu
 
 
 def _run_train_history(X, y, X_val, y_val, W1, b1, W2, b2, seed, config):
-    """The given loop (training.train) around your iterate_minibatches, train_epoch, SGD and model."""
-    from mnist_mlp.config import TrainConfig
+    """The given loop (training.train) around your iterate_minibatches, train_epoch, SGD and model.
+
+    ``config`` holds every field ``train`` reads, as a plain namespace: the child imports no
+    config module (TrainConfig needs trainkit, which the child does not carry)."""
     from mnist_mlp.optim import SGD
     from mnist_mlp.training import Split, train
 
-    cfg = TrainConfig(**config)
+    cfg = types.SimpleNamespace(**config)
     model = _two_layer(cfg.activation, W1, b1, W2, b2)
     opt = SGD(cfg.learning_rate, reg=cfg.reg, momentum=cfg.momentum)
     history = train(model, opt, Split(X, y, X_val, y_val), cfg, np.random.default_rng(int(seed)), progress=False)
@@ -606,6 +608,7 @@ CASES = [
                 "batch_size": 4,
                 "epochs": 3,
                 "lr_decay": 0.5,
+                "lr_decay_every": 1,
             }
         },
         points=3,
