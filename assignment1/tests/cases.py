@@ -1,7 +1,7 @@
 """Public cases of assignment 1: run by `make test` here and by the autograder, compared the same way.
 
 Each case builds its inputs on the trusted side (from a generator seeded by the case's name),
-calls your code through a small ``_run_*`` function below, and compares what comes back with
+calls your code through a small ``run_*`` (or ``_run_*``) function below, and compares what comes back with
 the reference solution's outputs. Model parameters are injected (set in ``model.params``), so
 your initialisation never matters here. Read a ``_run_*`` function to see exactly how your
 code is called. The hidden cases call your code the same way, with other shapes, seeds and
