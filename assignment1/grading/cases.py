@@ -12,34 +12,26 @@ import types
 import numpy as np
 from public_cases import (  # the public case file, loaded first under this name
     TOL,
-    _build_softmax_regression,
-    _build_two_layer,
-    _check_model_grads,
-    _labels,
-    _run_accuracy,
-    _run_minibatches,
-    _run_softmax_regression,
-    _run_two_layer_forward,
-    _two_layer,
+    build_softmax_regression,
+    build_two_layer,
+    check_model_grads,
+    labels,
+    params_inputs,
+    run_accuracy,
+    run_minibatches,
+    run_reg_loss,
+    run_sgd,
+    run_softmax_regression,
+    run_two_layer_forward,
+    split_arrays,
+    two_layer,
+    two_layer_inputs,
+    with_zeros,
 )
 
 from grader.cases import Case
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _two_layer_inputs(N: int, D: int, H: int, K: int, scale: float = 1.0, x_scale: float = 1.0):
-    def inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
-        return {
-            "X": x_scale * rng.standard_normal((N, D)),
-            "y": _labels(rng, N, K),
-            "W1": scale * rng.standard_normal((D, H)) / np.sqrt(D),
-            "b1": 0.1 * rng.standard_normal(H),
-            "W2": scale * rng.standard_normal((H, K)) / np.sqrt(H),
-            "b2": 0.1 * rng.standard_normal(K),
-        }
-
-    return inputs
 
 
 # --------------------------------------------------------------------------- functional.py
@@ -77,12 +69,6 @@ def _run_softmax_cross_entropy(logits, y):
     return {"probs": probs, "loss": float(cross_entropy(probs, y))}
 
 
-def _with_zeros(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 1.0) -> np.ndarray:
-    x = scale * rng.standard_normal(shape)
-    x[rng.random(shape) < 1 / 3] = 0.0
-    return x
-
-
 def _huge_logits(rng: np.random.Generator, N: int, K: int) -> np.ndarray:
     """Logits of magnitude about 1e4: exp overflows unless each row's maximum is subtracted."""
     return 1e4 * rng.standard_normal((N, K)) + rng.standard_normal((N, 1)) * 1e4
@@ -113,7 +99,7 @@ def _run_predict_softmax_regression(X, W, b):
 
 def _run_two_layer_eval(X, y, W1, b1, W2, b2, activation, **grads):
     """train=False: loss and accuracy; the gradients must stay what they were (the g_* inputs)."""
-    model = _two_layer(activation, W1, b1, W2, b2)
+    model = two_layer(activation, W1, b1, W2, b2)
     model.grads = {k: grads[f"g_{k}"].copy() for k in ("W1", "b1", "W2", "b2")}
     loss, acc = model.forward(X, y, train=False)
     return {"loss": float(loss), "accuracy": float(acc), "grads": dict(model.grads)}
@@ -130,14 +116,14 @@ def _with_grads(make):
 def _run_two_layer_unchanged(X, y, W1, b1, W2, b2, activation):
     """forward(train=True) must change neither X nor the parameters."""
     before = {k: v.copy() for k, v in {"X": X, "W1": W1, "b1": b1, "W2": W2, "b2": b2}.items()}
-    model = _two_layer(activation, W1, b1, W2, b2)
+    model = two_layer(activation, W1, b1, W2, b2)
     loss, _ = model.forward(X, y, train=True)
     after = {"X": X, **model.params}
     return {"loss": float(loss), "changed": {k: after[k] - before[k] for k in before}}
 
 
 def _run_two_layer_predict(X, W1, b1, W2, b2, activation):
-    model = _two_layer(activation, W1, b1, W2, b2)
+    model = two_layer(activation, W1, b1, W2, b2)
     scores, _ = model.forward_scores(X)
     return {"scores": scores, "pred": model.predict(X)}
 
@@ -145,48 +131,14 @@ def _run_two_layer_predict(X, W1, b1, W2, b2, activation):
 # --------------------------------------------------------------------------- optim.py
 
 
-def _params_inputs(shapes: dict[str, tuple[int, ...]], steps: int, zero_grads: bool = False):
-    def inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
-        out = {f"p_{k}": rng.standard_normal(s) for k, s in shapes.items()}
-        for t in range(steps):
-            out |= {f"g{t}_{k}": np.zeros(s) if zero_grads else rng.standard_normal(s) for k, s in shapes.items()}
-        return out
-
-    return inputs
-
-
-def _split(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
-    return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
-
-
-def _run_sgd(steps, learning_rate, reg, momentum, **arrays):
-    from mnist_mlp.optim import SGD
-
-    model = types.SimpleNamespace(params=_split(arrays, "p_"), grads={})
-    opt = SGD(learning_rate, reg=reg, momentum=momentum)
-    out = {}
-    for t in range(steps):
-        model.grads = _split(arrays, f"g{t}_")
-        opt.step(model)
-        out[f"after_step{t + 1}"] = {k: v.copy() for k, v in model.params.items()}
-    return out
-
-
 def _run_sgd_in_place(learning_rate, **arrays):
     """step must update the very arrays in model.params (a model may hold references to them)."""
     from mnist_mlp.optim import SGD
 
-    params = _split(arrays, "p_")
-    model = types.SimpleNamespace(params=dict(params), grads=_split(arrays, "g0_"))
+    params = split_arrays(arrays, "p_")
+    model = types.SimpleNamespace(params=dict(params), grads=split_arrays(arrays, "g0_"))
     SGD(learning_rate, momentum=0.5).step(model)
     return {"same_object": np.array([model.params[k] is params[k] for k in sorted(params)]), "params": params}
-
-
-def _run_reg_loss(reg, **arrays):
-    from mnist_mlp.optim import SGD
-
-    model = types.SimpleNamespace(params=_split(arrays, "p_"), grads={})
-    return {"reg_loss": float(SGD(0.1, reg=reg).regularization_loss(model))}
 
 
 # --------------------------------------------------------------------------- training.py
@@ -206,13 +158,15 @@ def _run_train_epoch_softmax(X, y, W, b, batch_size, learning_rate, reg, momentu
 
 
 def _run_train_history(X, y, X_val, y_val, W1, b1, W2, b2, seed, config):
-    """The given loop (training.train) around your iterate_minibatches, train_epoch, SGD and model."""
-    from mnist_mlp.config import TrainConfig
+    """The given loop (training.train) around your iterate_minibatches, train_epoch, SGD and model.
+
+    ``config`` holds every field ``train`` reads, as a plain namespace: the child imports no
+    config module (TrainConfig needs trainkit, which the child does not carry)."""
     from mnist_mlp.optim import SGD
     from mnist_mlp.training import Split, train
 
-    cfg = TrainConfig(**config)
-    model = _two_layer(cfg.activation, W1, b1, W2, b2)
+    cfg = types.SimpleNamespace(**config)
+    model = two_layer(cfg.activation, W1, b1, W2, b2)
     opt = SGD(cfg.learning_rate, reg=cfg.reg, momentum=cfg.momentum)
     history = train(model, opt, Split(X, y, X_val, y_val), cfg, np.random.default_rng(int(seed)), progress=False)
     keep = ("train_loss", "train_acc", "val_loss", "val_acc", "reg_loss")
@@ -258,7 +212,7 @@ def _run_train_mnist(X, y, X_eval, W1, b1, W2, b2, epochs, batch_size, learning_
     from mnist_mlp.optim import SGD
     from mnist_mlp.training import iterate_minibatches, train_epoch
 
-    model = _two_layer("relu", W1, b1, W2, b2)
+    model = two_layer("relu", W1, b1, W2, b2)
     opt = SGD(learning_rate, reg=reg, momentum=momentum)
     rng = np.random.default_rng(seed)
     for _ in range(epochs):
@@ -308,7 +262,7 @@ CASES = [
         "relu_unchanged",
         "relu: (5, 2, 3) input with zeros and small values; input not modified",
         _run_elementwise_unchanged,
-        inputs=lambda rng: {"x": _with_zeros(rng, (5, 2, 3), 0.5)},
+        inputs=lambda rng: {"x": with_zeros(rng, (5, 2, 3), 0.5)},
         params={"fn": "relu"},
         **TOL,
     ),
@@ -316,7 +270,7 @@ CASES = [
         "relu_grad_float32",
         "relu_grad: float32 input with exact zeros; same dtype out; input not modified",
         _run_elementwise_unchanged,
-        inputs=lambda rng: {"x": _with_zeros(rng, (4, 6), 0.5).astype(np.float32)},
+        inputs=lambda rng: {"x": with_zeros(rng, (4, 6), 0.5).astype(np.float32)},
         params={"fn": "relu_grad"},
         exact_dtype=True,
     ),
@@ -346,7 +300,7 @@ CASES = [
         "cross_entropy_zero_probability",
         "cross_entropy: a true class with probability exactly 0 gives log(1e-12), not inf",
         _run_softmax_cross_entropy,
-        inputs=lambda rng: {"logits": _huge_logits(rng, 6, 4), "y": _labels(rng, 6, 4)},
+        inputs=lambda rng: {"logits": _huge_logits(rng, 6, 4), "y": labels(rng, 6, 4)},
         points=2,
         **TOL,
     ),
@@ -354,51 +308,51 @@ CASES = [
         "cross_entropy_batch_one",
         "cross_entropy: a batch of one (1, 7); input not modified",
         _run_cross_entropy,
-        inputs=lambda rng: {"probs": rng.dirichlet(np.ones(7), size=1), "y": _labels(rng, 1, 7)},
+        inputs=lambda rng: {"probs": rng.dirichlet(np.ones(7), size=1), "y": labels(rng, 1, 7)},
         **TOL,
     ),
     Case(
         "cross_entropy_wide",
         "cross_entropy: (3, 12) probabilities; input not modified",
         _run_cross_entropy,
-        inputs=lambda rng: {"probs": rng.dirichlet(np.full(12, 0.3), size=3), "y": _labels(rng, 3, 12)},
+        inputs=lambda rng: {"probs": rng.dirichlet(np.full(12, 0.3), size=3), "y": labels(rng, 3, 12)},
         **TOL,
     ),
     Case(
         "accuracy_logits",
         "accuracy: (13, 4) raw scores, some negative",
-        _run_accuracy,
-        inputs=lambda rng: {"scores": rng.standard_normal((13, 4)) - 2, "y": _labels(rng, 13, 4)},
+        run_accuracy,
+        inputs=lambda rng: {"scores": rng.standard_normal((13, 4)) - 2, "y": labels(rng, 13, 4)},
         **TOL,
     ),
     # models.py
     Case(
         "softmax_regression_other_shapes",
         "SoftmaxRegression.forward(train=True): N=9 D=4 K=6",
-        _run_softmax_regression,
+        run_softmax_regression,
         inputs=lambda rng: {
             "X": rng.standard_normal((9, 4)),
-            "y": _labels(rng, 9, 6),
+            "y": labels(rng, 9, 6),
             "W": rng.standard_normal((4, 6)),
             "b": rng.standard_normal(6),
             "train": np.array(True),
         },
         points=2,
-        verify=_check_model_grads(_build_softmax_regression),
+        verify=check_model_grads(build_softmax_regression),
         **TOL,
     ),
     Case(
         "softmax_regression_batch_one",
         "SoftmaxRegression.forward(train=True): a batch of one, N=1 D=5 K=3",
-        _run_softmax_regression,
+        run_softmax_regression,
         inputs=lambda rng: {
             "X": rng.standard_normal((1, 5)),
-            "y": _labels(rng, 1, 3),
+            "y": labels(rng, 1, 3),
             "W": rng.standard_normal((5, 3)),
             "b": rng.standard_normal(3),
             "train": np.array(True),
         },
-        verify=_check_model_grads(_build_softmax_regression),
+        verify=check_model_grads(build_softmax_regression),
         **TOL,
     ),
     Case(
@@ -407,7 +361,7 @@ CASES = [
         _run_softmax_regression_eval,
         inputs=lambda rng: {
             "X": rng.standard_normal((7, 5)),
-            "y": _labels(rng, 7, 4),
+            "y": labels(rng, 7, 4),
             "W": rng.standard_normal((5, 4)),
             "b": rng.standard_normal(4),
             "gW": rng.standard_normal((5, 4)),
@@ -429,38 +383,38 @@ CASES = [
     Case(
         "two_layer_forward_sigmoid",
         "TwoLayerNet.forward(train=True) (sigmoid): loss, accuracy and grads, N=8 D=5 H=7 K=4",
-        _run_two_layer_forward,
-        inputs=_two_layer_inputs(8, 5, 7, 4, scale=2.0),
+        run_two_layer_forward,
+        inputs=two_layer_inputs(8, 5, 7, 4, scale=2.0),
         params={"activation": "sigmoid"},
         points=3,
-        verify=_check_model_grads(_build_two_layer("sigmoid")),
+        verify=check_model_grads(build_two_layer("sigmoid")),
         **TOL,
     ),
     Case(
         "two_layer_batch_equals_hidden",
         "TwoLayerNet.forward(train=True) (relu) with batch size = hidden size: N=H=6 D=9 K=4",
-        _run_two_layer_forward,
-        inputs=_two_layer_inputs(6, 9, 6, 4),
+        run_two_layer_forward,
+        inputs=two_layer_inputs(6, 9, 6, 4),
         params={"activation": "relu"},
         points=2,
-        verify=_check_model_grads(_build_two_layer("relu")),
+        verify=check_model_grads(build_two_layer("relu")),
         **TOL,
     ),
     Case(
         "two_layer_batch_one",
         "TwoLayerNet.forward(train=True) (relu): a batch of one, N=1 D=8 H=5 K=3",
-        _run_two_layer_forward,
-        inputs=_two_layer_inputs(1, 8, 5, 3),
+        run_two_layer_forward,
+        inputs=two_layer_inputs(1, 8, 5, 3),
         params={"activation": "relu"},
         points=2,
-        verify=_check_model_grads(_build_two_layer("relu")),
+        verify=check_model_grads(build_two_layer("relu")),
         **TOL,
     ),
     Case(
         "two_layer_huge_scores",
         "TwoLayerNet.forward(train=True) (relu): scores in the thousands; loss and grads finite",
-        _run_two_layer_forward,
-        inputs=_two_layer_inputs(5, 4, 7, 3, scale=30.0, x_scale=10.0),
+        run_two_layer_forward,
+        inputs=two_layer_inputs(5, 4, 7, 3, scale=30.0, x_scale=10.0),
         params={"activation": "relu"},
         points=2,
         **TOL,
@@ -469,7 +423,7 @@ CASES = [
         "two_layer_eval_mode",
         "TwoLayerNet.forward(train=False) (relu): loss and accuracy; self.grads left as it was",
         _run_two_layer_eval,
-        inputs=_with_grads(_two_layer_inputs(7, 3, 5, 4)),
+        inputs=_with_grads(two_layer_inputs(7, 3, 5, 4)),
         params={"activation": "relu"},
         **TOL,
     ),
@@ -477,7 +431,7 @@ CASES = [
         "two_layer_inputs_unchanged",
         "TwoLayerNet.forward(train=True) (sigmoid): X and params not modified",
         _run_two_layer_unchanged,
-        inputs=_two_layer_inputs(4, 6, 3, 5),
+        inputs=two_layer_inputs(4, 6, 3, 5),
         params={"activation": "sigmoid"},
         **TOL,
     ),
@@ -485,7 +439,7 @@ CASES = [
         "two_layer_predict",
         "TwoLayerNet.forward_scores and predict (sigmoid): N=10 D=3 H=4 K=6",
         _run_two_layer_predict,
-        inputs=lambda rng: {k: v for k, v in _two_layer_inputs(10, 3, 4, 6, scale=3.0)(rng).items() if k != "y"},
+        inputs=lambda rng: {k: v for k, v in two_layer_inputs(10, 3, 4, 6, scale=3.0)(rng).items() if k != "y"},
         params={"activation": "sigmoid"},
         **TOL,
     ),
@@ -493,16 +447,16 @@ CASES = [
     Case(
         "sgd_biases_not_regularised",
         "SGD.step with zero gradients and reg=0.5: weights shrink, biases stay",
-        _run_sgd,
-        inputs=_params_inputs({"W1": (3, 4), "b1": (4,), "W2": (4, 2), "b2": (2,)}, 1, zero_grads=True),
+        run_sgd,
+        inputs=params_inputs({"W1": (3, 4), "b1": (4,), "W2": (4, 2), "b2": (2,)}, 1, zero_grads=True),
         params={"steps": 1, "learning_rate": 0.2, "reg": 0.5, "momentum": 0.0},
         **TOL,
     ),
     Case(
         "sgd_momentum_softmax_keys",
         "SGD.step: keys W and b, momentum=0.5, reg=0.1, four steps",
-        _run_sgd,
-        inputs=_params_inputs({"W": (5, 3), "b": (3,)}, 4),
+        run_sgd,
+        inputs=params_inputs({"W": (5, 3), "b": (3,)}, 4),
         params={"steps": 4, "learning_rate": 0.05, "reg": 0.1, "momentum": 0.5},
         points=2,
         **TOL,
@@ -510,8 +464,8 @@ CASES = [
     Case(
         "sgd_momentum_no_reg",
         "SGD.step: momentum=0.9 without regularisation, two steps",
-        _run_sgd,
-        inputs=_params_inputs({"W1": (2, 3), "b1": (3,), "W2": (3, 4), "b2": (4,)}, 2),
+        run_sgd,
+        inputs=params_inputs({"W1": (2, 3), "b1": (3,), "W2": (3, 4), "b2": (4,)}, 2),
         params={"steps": 2, "learning_rate": 0.3, "reg": 0.0, "momentum": 0.9},
         **TOL,
     ),
@@ -519,15 +473,15 @@ CASES = [
         "sgd_updates_in_place",
         "SGD.step updates the arrays of model.params in place",
         _run_sgd_in_place,
-        inputs=_params_inputs({"W": (3, 2), "b": (2,)}, 1),
+        inputs=params_inputs({"W": (3, 2), "b": (2,)}, 1),
         params={"learning_rate": 0.1},
         **TOL,
     ),
     Case(
         "regularization_loss_softmax_keys",
         "SGD.regularization_loss: keys W and b, reg=0.02",
-        _run_reg_loss,
-        inputs=_params_inputs({"W": (6, 3), "b": (3,)}, 0),
+        run_reg_loss,
+        inputs=params_inputs({"W": (6, 3), "b": (3,)}, 0),
         params={"reg": 0.02},
         **TOL,
     ),
@@ -535,15 +489,15 @@ CASES = [
     Case(
         "minibatches_exact_division",
         "iterate_minibatches: N=12, batch_size=4 -> three full batches",
-        _run_minibatches,
-        inputs=lambda rng: {"X": rng.standard_normal((12, 5)), "y": _labels(rng, 12, 10)},
+        run_minibatches,
+        inputs=lambda rng: {"X": rng.standard_normal((12, 5)), "y": labels(rng, 12, 10)},
         params={"batch_size": 4, "seed": 3},
         **TOL,
     ),
     Case(
         "minibatches_batch_of_one",
         "iterate_minibatches: batch_size=1 gives N batches of one",
-        _run_minibatches,
+        run_minibatches,
         inputs=lambda rng: {"X": rng.standard_normal((6, 2)), "y": np.arange(6)},
         params={"batch_size": 1, "seed": 11},
         **TOL,
@@ -551,7 +505,7 @@ CASES = [
     Case(
         "minibatches_batch_larger_than_n",
         "iterate_minibatches: batch_size=20 > N=7 gives one batch of 7",
-        _run_minibatches,
+        run_minibatches,
         inputs=lambda rng: {"X": rng.standard_normal((7, 3)), "y": np.arange(7)},
         params={"batch_size": 20, "seed": 5},
         **TOL,
@@ -559,7 +513,7 @@ CASES = [
     Case(
         "minibatches_three_epochs",
         "iterate_minibatches: a fresh rng.permutation on each call (three epochs, N=9, batch_size=2)",
-        _run_minibatches,
+        run_minibatches,
         inputs=lambda rng: {"X": rng.standard_normal((9, 4)), "y": np.arange(9)},
         params={"batch_size": 2, "seed": 2024, "epochs": 3},
         points=2,
@@ -568,8 +522,8 @@ CASES = [
     Case(
         "minibatches_no_shuffle",
         "iterate_minibatches(shuffle=False): data order, N=11, batch_size=3",
-        _run_minibatches,
-        inputs=lambda rng: {"X": rng.standard_normal((11, 2)), "y": _labels(rng, 11, 10)},
+        run_minibatches,
+        inputs=lambda rng: {"X": rng.standard_normal((11, 2)), "y": labels(rng, 11, 10)},
         params={"batch_size": 3, "seed": 1, "shuffle": False},
         **TOL,
     ),
@@ -579,7 +533,7 @@ CASES = [
         _run_train_epoch_softmax,
         inputs=lambda rng: {
             "X": rng.standard_normal((13, 4)),
-            "y": _labels(rng, 13, 3),
+            "y": labels(rng, 13, 3),
             "W": 0.3 * rng.standard_normal((4, 3)),
             "b": 0.1 * rng.standard_normal(3),
         },
@@ -592,9 +546,9 @@ CASES = [
         "train (given loop) around your code: history of 3 epochs with lr decay, sigmoid net",
         _run_train_history,
         inputs=lambda rng: {
-            **_two_layer_inputs(14, 5, 6, 3)(rng),
+            **two_layer_inputs(14, 5, 6, 3)(rng),
             "X_val": rng.standard_normal((4, 5)),
-            "y_val": _labels(rng, 4, 3),
+            "y_val": labels(rng, 4, 3),
             "seed": np.array(99),
         },
         params={
@@ -606,6 +560,7 @@ CASES = [
                 "batch_size": 4,
                 "epochs": 3,
                 "lr_decay": 0.5,
+                "lr_decay_every": 1,
             }
         },
         points=3,

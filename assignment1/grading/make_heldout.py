@@ -25,9 +25,9 @@ N_HELD_OUT = 500
 
 def make_heldout(src: Path, dest: Path = HELD_OUT) -> Path:
     sys.path.insert(0, str(HERE.parent))
-    from mnist_mlp.data import IMAGES_MAGIC, LABELS_MAGIC, find_mnist_dir, read_idx
+    from mnist_mlp.data import IMAGES_MAGIC, LABELS_MAGIC, find_data, read_idx
 
-    folder = find_mnist_dir(src)
+    folder = find_data(src)
     images = read_idx(folder / "t10k-images-idx3-ubyte.gz", IMAGES_MAGIC)  # (10000, 28, 28) uint8
     labels = read_idx(folder / "t10k-labels-idx1-ubyte.gz", LABELS_MAGIC)
     rng = np.random.default_rng(0)  # make_sample's draw: training indices first, then test

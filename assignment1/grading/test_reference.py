@@ -16,7 +16,7 @@ import pytest
 
 from grader.gradcheck import assert_gradient_close, numerical_gradient
 from mnist_mlp import data as mdata
-from mnist_mlp.config import ConfigError, TrainConfig, load_config
+from mnist_mlp.config import TrainConfig
 from mnist_mlp.functional import (
     LOG_EPS,
     accuracy,
@@ -30,6 +30,7 @@ from mnist_mlp.functional import (
 from mnist_mlp.models import SoftmaxRegression, TwoLayerNet
 from mnist_mlp.optim import SGD
 from mnist_mlp.training import Split, iterate_minibatches, train
+from trainkit.config import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -243,27 +244,37 @@ def test_minibatches_reject_a_zero_batch_size():
 
 def test_shipped_configs_load():
     for path in sorted((ROOT / "configs").glob("*.yaml")):
-        assert isinstance(load_config(path), TrainConfig), path
+        assert isinstance(TrainConfig.load(path), TrainConfig), path
 
 
 def test_config_rejects_unknown_keys(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("learning_rat: 0.1\n")
-    with pytest.raises(ConfigError, match="unknown keys \\['learning_rat'\\]"):
-        load_config(path)
+    with pytest.raises(ConfigError, match="unknown key \\['learning_rat'\\]"):
+        TrainConfig.load(path)
 
 
-def test_config_rejects_1e_minus_3_read_as_a_string_with_a_hint(tmp_path):
-    """PyYAML reads 1e-3 as a string: the error suggests 1.0e-3."""
+def test_config_reads_1e_minus_3_as_a_float(tmp_path):
+    """PyYAML reads 1e-3 as a string; the config takes it as the number it means."""
     path = tmp_path / "c.yaml"
     path.write_text("reg: 1e-3\n")
-    with pytest.raises(ConfigError, match=r"reg: expected float.*1\.0e-3"):
-        load_config(path)
+    assert TrainConfig.load(path).reg == 1e-3
 
 
-def test_config_rejects_bool_for_int():
-    with pytest.raises(ConfigError, match="epochs: expected int"):
-        TrainConfig.from_dict({"epochs": True})
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"epochs": True}, "epochs: expected an integer"),
+        ({"model": "mlp"}, "model: expected one of 'softmax_regression', 'two_layer'"),
+        ({"lr_decay": 0.0}, r"lr_decay: expected in \(0, 1\]"),
+        ({"momentum": 1.0}, r"momentum: expected in \[0, 1\)"),
+        ({"reg": -1.0}, "reg: expected >= 0"),
+        ({"val_size": 0}, "val_size: expected > 0"),
+    ],
+)
+def test_config_rejects_bad_values(values, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig.from_dict(values)
 
 
 def test_config_converts_int_to_float():
@@ -347,7 +358,7 @@ def test_download_falls_back_to_the_next_mirror_on_a_bad_checksum(tmp_path, monk
 
 def test_download_fails_with_a_message_when_every_mirror_is_bad(tmp_path, monkeypatch):
     monkeypatch.setattr(mdata, "MNIST_FILES", _fake_mirror(tmp_path / "m"))
-    with pytest.raises(RuntimeError, match="md5 of the uncompressed file"):
+    with pytest.raises(RuntimeError, match=r"md5 .*, expected"):
         mdata.download(tmp_path / "dest", mirrors=["x/"], fetch=lambda url: gzip.compress(b"no"))
 
 
@@ -366,22 +377,47 @@ def test_short_training_on_the_sample_learns():
 
 
 def test_train_entry_point_writes_metrics_and_curves(tmp_path, monkeypatch):
+    """On the bundled sample the run goes to OUT-sample, with the README's test_accuracy at the top."""
     from mnist_mlp.train import main
 
     monkeypatch.delenv("DATA_DIR", raising=False)
     out = tmp_path / "run"
     assert main(["--config", str(ROOT / "configs" / "demo.yaml"), "--out", str(out), "--no-progress"]) == 0
+    out = tmp_path / "run-sample"
     metrics = json.loads((out / "metrics.json").read_text())
-    assert 0.8 < metrics["test_accuracy"] <= 1.0
+    assert 0.8 < metrics["test_accuracy"] <= 1.0 and metrics["finished"] is True
     assert len(metrics["epochs"]) == metrics["config"]["epochs"]
     assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "checkpoint.npz").is_file()
 
 
 def test_train_entry_point_rejects_cuda(tmp_path, capsys):
     from mnist_mlp.train import main
 
-    assert main(["--config", str(ROOT / "configs" / "demo.yaml"), "--out", str(tmp_path), "--device", "cuda"]) == 2
-    assert "CPU" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--config", str(ROOT / "configs" / "demo.yaml"), "--out", str(tmp_path), "--device", "cuda"])
+    assert "invalid choice: 'cuda'" in capsys.readouterr().err
+
+
+def test_a_resumed_run_gives_the_metrics_of_an_uninterrupted_one(tmp_path, monkeypatch):
+    """Stopped after epoch 1 and resumed with --resume: the same per-epoch metrics and test accuracy."""
+    from mnist_mlp.train import main
+
+    monkeypatch.delenv("DATA_DIR", raising=False)
+    config = tmp_path / "tiny.yaml"
+    config.write_text("hidden_dim: 32\nepochs: 2\nbatch_size: 100\nval_size: 500\nlr_decay: 0.5\nreg: 1e-4\n")
+    args = ["--config", str(config), "--no-progress"]
+    assert main([*args, "--out", str(tmp_path / "whole")]) == 0
+    assert main([*args, "--out", str(tmp_path / "cut"), "--epochs", "1"]) == 0
+    assert main([*args, "--out", str(tmp_path / "cut"), "--resume"]) == 0
+
+    def numbers(name: str) -> tuple:
+        m = json.loads((tmp_path / f"{name}-sample" / "metrics.json").read_text())
+        epochs = [{k: v for k, v in e.items() if k != "seconds"} for e in m["epochs"]]
+        return epochs, m["test_accuracy"], m["test_loss"]
+
+    assert numbers("cut") == numbers("whole")
+    assert len(numbers("whole")[0]) == 2
 
 
 def _public_case(name: str):

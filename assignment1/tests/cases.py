@@ -1,7 +1,7 @@
 """Public cases of assignment 1: run by `make test` here and by the autograder, compared the same way.
 
 Each case builds its inputs on the trusted side (from a generator seeded by the case's name),
-calls your code through a small ``_run_*`` function below, and compares what comes back with
+calls your code through a small ``run_*`` (or ``_run_*``) function below, and compares what comes back with
 the reference solution's outputs. Model parameters are injected (set in ``model.params``), so
 your initialisation never matters here. Read a ``_run_*`` function to see exactly how your
 code is called. The hidden cases call your code the same way, with other shapes, seeds and
@@ -16,6 +16,27 @@ import numpy as np
 
 from grader.cases import Case
 
+# The helpers the hidden cases (grading/cases.py) import too.
+__all__ = [
+    "CASES",
+    "TOL",
+    "build_softmax_regression",
+    "build_two_layer",
+    "check_model_grads",
+    "labels",
+    "params_inputs",
+    "run_accuracy",
+    "run_minibatches",
+    "run_reg_loss",
+    "run_sgd",
+    "run_softmax_regression",
+    "run_two_layer_forward",
+    "split_arrays",
+    "two_layer",
+    "two_layer_inputs",
+    "with_zeros",
+]
+
 # Everything here is float64 NumPy, where correct implementations agree to about 1e-15: these
 # tolerances leave room for other valid orders of operations, and none for a fudge like adding
 # 1e-6 to a probability (the default 1e-6 absolute would let that pass).
@@ -24,15 +45,15 @@ TOL = {"atol": 1e-9, "rtol": 1e-7}
 # --------------------------------------------------------------------------- helpers
 
 
-def _labels(rng: np.random.Generator, N: int, K: int) -> np.ndarray:
+def labels(rng: np.random.Generator, N: int, K: int) -> np.ndarray:
     return rng.integers(0, K, size=N)
 
 
-def _two_layer_inputs(N: int, D: int, H: int, K: int, scale: float = 1.0):
+def two_layer_inputs(N: int, D: int, H: int, K: int, scale: float = 1.0, x_scale: float = 1.0):
     def inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
         return {
-            "X": rng.standard_normal((N, D)),
-            "y": _labels(rng, N, K),
+            "X": x_scale * rng.standard_normal((N, D)),
+            "y": labels(rng, N, K),
             "W1": scale * rng.standard_normal((D, H)) / np.sqrt(D),
             "b1": 0.1 * rng.standard_normal(H),
             "W2": scale * rng.standard_normal((H, K)) / np.sqrt(H),
@@ -42,7 +63,7 @@ def _two_layer_inputs(N: int, D: int, H: int, K: int, scale: float = 1.0):
     return inputs
 
 
-def _two_layer(activation: str, W1, b1, W2, b2):
+def two_layer(activation: str, W1, b1, W2, b2):
     from mnist_mlp.models import TwoLayerNet
 
     D, H = W1.shape
@@ -51,7 +72,7 @@ def _two_layer(activation: str, W1, b1, W2, b2):
     return model
 
 
-def _check_model_grads(build, tol: float = 1e-5):
+def check_model_grads(build, tol: float = 1e-5):
     """verify hook: the reference's analytic gradients match centred differences (float64)."""
 
     def verify(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> None:
@@ -87,15 +108,15 @@ def _run_cross_entropy(probs, y):
     return {"loss": float(cross_entropy(probs, y))}
 
 
-def _run_accuracy(scores, y):
+def run_accuracy(scores, y):
     from mnist_mlp.functional import accuracy
 
     return {"accuracy": float(accuracy(scores, y))}
 
 
-def _with_zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Normal entries, a third of them set to exactly 0 (where ReLU's derivative is taken as 0)."""
-    x = rng.standard_normal(shape)
+def with_zeros(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 1.0) -> np.ndarray:
+    """Normal entries times ``scale``, a third of them set to exactly 0 (where ReLU's derivative is taken as 0)."""
+    x = scale * rng.standard_normal(shape)
     x[rng.random(shape) < 1 / 3] = 0.0
     return x
 
@@ -103,7 +124,7 @@ def _with_zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 # --------------------------------------------------------------------------- models.py
 
 
-def _run_softmax_regression(X, y, W, b, train):
+def run_softmax_regression(X, y, W, b, train):
     from mnist_mlp.models import SoftmaxRegression
 
     model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0))
@@ -112,7 +133,7 @@ def _run_softmax_regression(X, y, W, b, train):
     return {"loss": float(loss), "accuracy": float(acc), "grads": dict(model.grads)}
 
 
-def _build_softmax_regression(inputs):
+def build_softmax_regression(inputs):
     from mnist_mlp.models import SoftmaxRegression
 
     W, b = inputs["W"].copy(), inputs["b"].copy()
@@ -122,62 +143,70 @@ def _build_softmax_regression(inputs):
 
 
 def _run_two_layer_scores(X, W1, b1, W2, b2, activation):
-    scores, _ = _two_layer(activation, W1, b1, W2, b2).forward_scores(X)
+    scores, _ = two_layer(activation, W1, b1, W2, b2).forward_scores(X)
     return {"scores": scores}
 
 
-def _run_two_layer_forward(X, y, W1, b1, W2, b2, activation):
-    model = _two_layer(activation, W1, b1, W2, b2)
+def run_two_layer_forward(X, y, W1, b1, W2, b2, activation):
+    model = two_layer(activation, W1, b1, W2, b2)
     loss, acc = model.forward(X, y, train=True)
     return {"loss": float(loss), "accuracy": float(acc), "grads": dict(model.grads)}
 
 
-def _build_two_layer(activation):
-    return lambda inputs: _two_layer(activation, *(inputs[k].copy() for k in ("W1", "b1", "W2", "b2")))
+def build_two_layer(activation):
+    return lambda inputs: two_layer(activation, *(inputs[k].copy() for k in ("W1", "b1", "W2", "b2")))
 
 
 # --------------------------------------------------------------------------- optim.py
 
-_KEYS = ("W1", "b1", "W2", "b2")
 
+def params_inputs(shapes: dict[str, tuple[int, ...]], steps: int, zero_grads: bool = False):
+    """Parameters ``p_<key>`` and, for each step t, gradients ``g<t>_<key>`` of the given shapes."""
 
-def _sgd_inputs(steps: int):
     def inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
-        shapes = {"W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,)}
         out = {f"p_{k}": rng.standard_normal(s) for k, s in shapes.items()}
         for t in range(steps):
-            out |= {f"g{t}_{k}": rng.standard_normal(s) for k, s in shapes.items()}
+            out |= {f"g{t}_{k}": np.zeros(s) if zero_grads else rng.standard_normal(s) for k, s in shapes.items()}
         return out
 
     return inputs
 
 
-def _run_sgd(steps, learning_rate, reg, momentum, lr_decay=1.0, **arrays):
+def _sgd_inputs(steps: int):
+    return params_inputs({"W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,)}, steps)
+
+
+def split_arrays(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    """The arrays whose names start with ``prefix``, under the rest of their names."""
+    return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+
+def run_sgd(steps, learning_rate, reg, momentum, lr_decay=1.0, **arrays):
     """``steps`` steps; after each, ``opt.learning_rate *= lr_decay`` (as the given train loop decays it)."""
     from mnist_mlp.optim import SGD
 
-    model = types.SimpleNamespace(params={k: arrays[f"p_{k}"] for k in _KEYS}, grads={})
+    model = types.SimpleNamespace(params=split_arrays(arrays, "p_"), grads={})
     opt = SGD(learning_rate, reg=reg, momentum=momentum)
     out = {}
     for t in range(steps):
-        model.grads = {k: arrays[f"g{t}_{k}"] for k in _KEYS}
+        model.grads = split_arrays(arrays, f"g{t}_")
         opt.step(model)
         out[f"after_step{t + 1}"] = {k: v.copy() for k, v in model.params.items()}
         opt.learning_rate *= lr_decay
     return out
 
 
-def _run_reg_loss(reg, **params):
+def run_reg_loss(reg, **arrays):
     from mnist_mlp.optim import SGD
 
-    model = types.SimpleNamespace(params=params, grads={})
+    model = types.SimpleNamespace(params=split_arrays(arrays, "p_"), grads={})
     return {"reg_loss": float(SGD(0.1, reg=reg).regularization_loss(model))}
 
 
 # --------------------------------------------------------------------------- training.py
 
 
-def _run_minibatches(X, y, batch_size, seed, epochs=1, shuffle=True):
+def run_minibatches(X, y, batch_size, seed, epochs=1, shuffle=True):
     from mnist_mlp.training import iterate_minibatches
 
     rng = np.random.default_rng(seed)
@@ -197,7 +226,7 @@ def _run_train_epoch(X, y, W1, b1, W2, b2, batch_size, epochs, learning_rate, re
     from mnist_mlp.optim import SGD
     from mnist_mlp.training import train_epoch
 
-    model = _two_layer("relu", W1, b1, W2, b2)
+    model = two_layer("relu", W1, b1, W2, b2)
     opt = SGD(learning_rate, reg=reg, momentum=momentum)
     batches = [(X[i : i + batch_size], y[i : i + batch_size]) for i in range(0, len(y), batch_size)]
     losses, accs = [], []
@@ -230,7 +259,7 @@ CASES = [
         "relu_values",
         "relu: values on a (3, 7) matrix with some exact zeros",
         _run_elementwise,
-        inputs=lambda rng: {"x": _with_zeros(rng, (3, 7))},
+        inputs=lambda rng: {"x": with_zeros(rng, (3, 7))},
         params={"fn": "relu"},
         **TOL,
     ),
@@ -238,7 +267,7 @@ CASES = [
         "relu_grad_values",
         "relu_grad: 1 where x > 0, else 0 (also 0 at x == 0), as floats",
         _run_elementwise,
-        inputs=lambda rng: {"x": _with_zeros(rng, (3, 7))},
+        inputs=lambda rng: {"x": with_zeros(rng, (3, 7))},
         params={"fn": "relu_grad"},
         **TOL,
     ),
@@ -253,37 +282,37 @@ CASES = [
         "cross_entropy_values",
         "cross_entropy: mean loss of (5, 4) probabilities",
         _run_cross_entropy,
-        inputs=lambda rng: {"probs": rng.dirichlet(np.ones(4), size=5), "y": _labels(rng, 5, 4)},
+        inputs=lambda rng: {"probs": rng.dirichlet(np.ones(4), size=5), "y": labels(rng, 5, 4)},
         **TOL,
     ),
     Case(
         "accuracy_values",
         "accuracy: fraction of (8, 3) score rows whose argmax is the label",
-        _run_accuracy,
-        inputs=lambda rng: {"scores": rng.standard_normal((8, 3)), "y": _labels(rng, 8, 3)},
+        run_accuracy,
+        inputs=lambda rng: {"scores": rng.standard_normal((8, 3)), "y": labels(rng, 8, 3)},
         **TOL,
     ),
     # models.py
     Case(
         "softmax_regression_forward",
         "SoftmaxRegression.forward(train=True): loss, accuracy and grads, N=5 D=7 K=3",
-        _run_softmax_regression,
+        run_softmax_regression,
         inputs=lambda rng: {
             "X": rng.standard_normal((5, 7)),
-            "y": _labels(rng, 5, 3),
+            "y": labels(rng, 5, 3),
             "W": 0.5 * rng.standard_normal((7, 3)),
             "b": 0.1 * rng.standard_normal(3),
             "train": np.array(True),
         },
         points=3,
-        verify=_check_model_grads(_build_softmax_regression),
+        verify=check_model_grads(build_softmax_regression),
         **TOL,
     ),
     Case(
         "two_layer_scores_relu",
         "TwoLayerNet.forward_scores (relu): scores, N=6 D=7 H=5 K=3",
         _run_two_layer_scores,
-        inputs=lambda rng: {k: v for k, v in _two_layer_inputs(6, 7, 5, 3)(rng).items() if k != "y"},
+        inputs=lambda rng: {k: v for k, v in two_layer_inputs(6, 7, 5, 3)(rng).items() if k != "y"},
         params={"activation": "relu"},
         points=2,
         **TOL,
@@ -291,18 +320,18 @@ CASES = [
     Case(
         "two_layer_forward_relu",
         "TwoLayerNet.forward(train=True) (relu): loss, accuracy and grads, N=6 D=7 H=5 K=3",
-        _run_two_layer_forward,
-        inputs=_two_layer_inputs(6, 7, 5, 3),
+        run_two_layer_forward,
+        inputs=two_layer_inputs(6, 7, 5, 3),
         params={"activation": "relu"},
         points=3,
-        verify=_check_model_grads(_build_two_layer("relu")),
+        verify=check_model_grads(build_two_layer("relu")),
         **TOL,
     ),
     # optim.py
     Case(
         "sgd_step_plain",
         "SGD.step: one plain step (reg=0, momentum=0) updates every parameter",
-        _run_sgd,
+        run_sgd,
         inputs=_sgd_inputs(1),
         params={"steps": 1, "learning_rate": 0.1, "reg": 0.0, "momentum": 0.0},
         **TOL,
@@ -310,7 +339,7 @@ CASES = [
     Case(
         "sgd_momentum_reg",
         "SGD.step: three steps with momentum=0.9 and reg=0.05 (weights only)",
-        _run_sgd,
+        run_sgd,
         inputs=_sgd_inputs(3),
         params={"steps": 3, "learning_rate": 0.1, "reg": 0.05, "momentum": 0.9},
         points=2,
@@ -319,7 +348,7 @@ CASES = [
     Case(
         "sgd_momentum_lr_decay",
         "SGD.step: momentum=0.9, learning rate halved after each step; v holds -learning_rate * g' (not PyTorch's v)",
-        _run_sgd,
+        run_sgd,
         inputs=_sgd_inputs(3),
         params={"steps": 3, "learning_rate": 0.2, "reg": 0.0, "momentum": 0.9, "lr_decay": 0.5},
         **TOL,
@@ -327,8 +356,8 @@ CASES = [
     Case(
         "regularization_loss_values",
         "SGD.regularization_loss: 0.5 * reg * sum of squared weights (W1, W2; not biases)",
-        _run_reg_loss,
-        inputs=lambda rng: {k[2:]: v for k, v in _sgd_inputs(0)(rng).items()},
+        run_reg_loss,
+        inputs=_sgd_inputs(0),
         params={"reg": 0.3},
         **TOL,
     ),
@@ -336,7 +365,7 @@ CASES = [
     Case(
         "minibatches_partial_last",
         "iterate_minibatches: N=10, batch_size=4 -> batches of 4, 4, 2 in rng.permutation order",
-        _run_minibatches,
+        run_minibatches,
         inputs=lambda rng: {"X": rng.standard_normal((10, 3)), "y": np.arange(10)},
         params={"batch_size": 4, "seed": 7},
         points=2,
@@ -346,7 +375,7 @@ CASES = [
         "train_epoch_two_epochs",
         "train_epoch: two epochs of a small TwoLayerNet; example-weighted loss and accuracy, final params",
         _run_train_epoch,
-        inputs=_two_layer_inputs(11, 6, 5, 3),
+        inputs=two_layer_inputs(11, 6, 5, 3),
         params={"batch_size": 4, "epochs": 2, "learning_rate": 0.1, "reg": 0.01, "momentum": 0.9},
         points=3,
         **TOL,

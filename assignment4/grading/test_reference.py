@@ -15,15 +15,16 @@ import pytest
 import torch
 from torch import nn
 
-from nmt import text
-from nmt.config import ConfigError, TrainConfig, load_config
+from nmt import data as ndata
+from nmt.config import TrainConfig
 from nmt.rnn import GATES, LSTMCell, RNNCell
 from nmt.seq2seq import Decoder, Encoder, Seq2Seq, cosine_attention, dot_product_attention, masked_softmax
 from nmt.training import bleu
 from nmt.transformer import MultiHeadSelfAttention, TransformerTranslator, causal_mask, padding_mask
 from nmt.translator import FullTransformerTranslator
+from trainkit.config import ConfigError
 
-ROOT = text.ASSIGNMENT_DIR
+ROOT = ndata.ASSIGNMENT_DIR
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +44,7 @@ def _tokens(lengths: list[int], vocab: int, seed: int = 0) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     out = torch.zeros(len(lengths), max(lengths), dtype=torch.int64)
     for n, length in enumerate(lengths):
-        out[n, 0], out[n, length - 1] = text.SOS_IDX, text.EOS_IDX
+        out[n, 0], out[n, length - 1] = ndata.SOS_IDX, ndata.EOS_IDX
         out[n, 1 : length - 1] = torch.randint(4, vocab, (length - 2,), generator=g)
     return out
 
@@ -124,7 +125,7 @@ def test_seq2seq_greedy_decoding_is_its_own_teacher_forced_argmax(model_type, at
     out = model.generate_translation(src, 5)
     assert out.shape == (3, 5) and out.dtype == torch.int64
     torch.testing.assert_close(model.generate_translation(src, 5), out)
-    tgt_in = torch.cat([torch.full((3, 1), text.SOS_IDX), out[:, :-1]], dim=1)
+    tgt_in = torch.cat([torch.full((3, 1), ndata.SOS_IDX), out[:, :-1]], dim=1)
     with torch.no_grad():
         assert torch.equal(model(src, tgt_in).argmax(dim=-1), out)
 
@@ -216,7 +217,7 @@ def test_full_translator_greedy_is_its_own_argmax_and_checks_lengths():
     model = _full()
     src = _tokens([7, 5, 3], 11)
     out = model.generate_translation(src, 6)
-    tgt_in = torch.cat([torch.full((3, 1), text.SOS_IDX), out[:, :-1]], dim=1)
+    tgt_in = torch.cat([torch.full((3, 1), ndata.SOS_IDX), out[:, :-1]], dim=1)
     with torch.no_grad():
         assert torch.equal(model(src, tgt_in).argmax(dim=-1), out)
     assert torch.equal(model.generate_translation(src, 6), out)
@@ -226,7 +227,7 @@ def test_full_translator_greedy_is_its_own_argmax_and_checks_lengths():
 
 def _sequence_log_prob(model, src, tokens):
     """Sum of log-probabilities of ``tokens`` (no <sos>) after <sos>, by teacher forcing."""
-    tgt_in = torch.cat([torch.tensor([text.SOS_IDX]), tokens[:-1]])[None]
+    tgt_in = torch.cat([torch.tensor([ndata.SOS_IDX]), tokens[:-1]])[None]
     with torch.no_grad():
         log_probs = torch.log_softmax(model(src, tgt_in)[0], dim=-1)  # (L, V)
     return float(log_probs[torch.arange(len(tokens)), tokens].sum())
@@ -237,7 +238,7 @@ def test_beam_search_of_one_is_greedy_cut_at_eos():
     for row in _tokens([7, 5, 3], 11):
         src = row[None]
         greedy = model.generate_translation(src, 9)[0]
-        eos = (greedy == text.EOS_IDX).nonzero()
+        eos = (greedy == ndata.EOS_IDX).nonzero()
         expected = greedy[: int(eos[0]) + 1] if len(eos) else greedy
         assert torch.equal(model.beam_search(src, 9, beam_size=1), expected)
 
@@ -248,9 +249,9 @@ def test_wide_beam_search_is_exhaustive_search():
     import itertools
 
     max_len, V = 4, 5
-    words = [v for v in range(V) if v != text.EOS_IDX]
+    words = [v for v in range(V) if v != ndata.EOS_IDX]
     # Every finished sequence: tokens without <eos> then <eos>, or max_len tokens without <eos>.
-    candidates = [[*body, text.EOS_IDX] for n in range(max_len) for body in itertools.product(words, repeat=n)]
+    candidates = [[*body, ndata.EOS_IDX] for n in range(max_len) for body in itertools.product(words, repeat=n)]
     candidates += [list(body) for body in itertools.product(words, repeat=max_len)]
     differ = 0
     for seed in range(8):
@@ -282,38 +283,38 @@ def test_beam_search_checks_its_arguments():
         model.beam_search(src[:1], 5, beam_size=0)
 
 
-# --------------------------------------------------------------------------- text.py
+# --------------------------------------------------------------------------- ndata.py
 
 
 def test_tokenize_and_detokenize():
     """Lower-case words, inner hyphens and apostrophes kept, punctuation split, and back."""
-    assert text.tokenize("Zwei Männer, im T-Shirt.") == ["zwei", "männer", ",", "im", "t-shirt", "."]
-    assert text.tokenize("A man's (red) hat!") == ["a", "man's", "(", "red", ")", "hat", "!"]
-    assert text.detokenize(["a", "man's", "(", "red", ")", "hat", ",", "ok", "!"]) == "a man's (red) hat, ok!"
+    assert ndata.tokenize("Zwei Männer, im T-Shirt.") == ["zwei", "männer", ",", "im", "t-shirt", "."]
+    assert ndata.tokenize("A man's (red) hat!") == ["a", "man's", "(", "red", ")", "hat", "!"]
+    assert ndata.detokenize(["a", "man's", "(", "red", ")", "hat", ",", "ok", "!"]) == "a man's (red) hat, ok!"
 
 
 def test_vocab_specials_min_freq_and_order():
     """Specials first, tokens below min_freq dropped, ties alphabetical, unknowns to <unk>."""
-    v = text.Vocab.build([["b", "a", "c"], ["a", "b", "d"], ["a"]], min_freq=2)
+    v = ndata.Vocab.build([["b", "a", "c"], ["a", "b", "d"], ["a"]], min_freq=2)
     assert v.itos == ("<pad>", "<unk>", "<sos>", "<eos>", "a", "b")
     assert v.encode(["a", "zzz", "b"]) == [2, 4, 1, 5, 3]
     assert v.encode(["a", "b", "a", "b"], max_length=4) == [2, 4, 5, 3]
     assert v.decode([2, 4, 5, 3, 4, 0]) == ["a", "b"]
     with pytest.raises(ValueError, match="min_freq"):
-        text.Vocab.build([], min_freq=0)
+        ndata.Vocab.build([], min_freq=0)
 
 
 def test_numericalize_collate_and_batches():
     """Long training pairs dropped, evaluation pairs cut; batches padded, every pair once, last partial kept."""
-    v = text.Vocab.build([["a", "b", "c"]], min_freq=1)
-    corpus = text.numericalize(["a b", "a b c a b", "c"], ["b", "a", "c a b c"], v, v, max_length=5, drop_long=True)
+    v = ndata.Vocab.build([["a", "b", "c"]], min_freq=1)
+    corpus = ndata.numericalize(["a b", "a b c a b", "c"], ["b", "a", "c a b c"], v, v, max_length=5, drop_long=True)
     assert len(corpus) == 1
-    cut = text.numericalize(["a b c a b"], ["a"], v, v, max_length=5, drop_long=False)
+    cut = ndata.numericalize(["a b c a b"], ["a"], v, v, max_length=5, drop_long=False)
     assert cut.src[0].tolist() == [2, 4, 5, 6, 3]
-    full = text.numericalize(["a", "a b", "a b c"], ["c", "b c", "a"], v, v, max_length=8, drop_long=True)
-    batches = list(text.batches(full, 2, torch.Generator().manual_seed(0)))
+    full = ndata.numericalize(["a", "a b", "a b c"], ["c", "b c", "a"], v, v, max_length=8, drop_long=True)
+    batches = list(ndata.batches(full, 2, torch.Generator().manual_seed(0)))
     assert [b[0].shape[0] for b in batches] == [2, 1]
-    src, tgt = text.collate(full.src, full.tgt)
+    src, tgt = ndata.collate(full.src, full.tgt)
     assert src.shape == (3, 5) and src[0, 3:].tolist() == [0, 0] and tgt.dtype == torch.int64
 
 
@@ -321,35 +322,35 @@ def test_sample_data_loads_aligned():
     """Are the committed sample's six files there, line-aligned, with the README's sizes?"""
     sizes = {"train": 400, "val": 50, "test_2016_flickr": 50}
     for split, n in sizes.items():
-        de, en = text.load_split(text.SAMPLE_DIR, split)
+        de, en = ndata.load_split(ndata.SAMPLE_DIR, split)
         assert len(de) == len(en) == n and all(de) and all(en)
 
 
 def test_download_checks_md5_and_tries_mirrors(tmp_path):
     """A corrupt copy on the first mirror is skipped; the good one is written; all bad is an error."""
-    payload = {name: f"line of {name}\n".encode() for name in text.MULTI30K_FILES}
+    payload = {name: f"line of {name}\n".encode() for name in ndata.MULTI30K_FILES}
     md5s = {name: __import__("hashlib").md5(data).hexdigest() for name, data in payload.items()}
 
     def fetch(url):
         name = url.rsplit("/", 1)[1]
         return gzip.compress(b"bad" if url.startswith("bad://") else payload[name])
 
-    orig = dict(text.MULTI30K_FILES)
+    orig = dict(ndata.MULTI30K_FILES)
     try:
-        text.MULTI30K_FILES.update(md5s)
-        text.download(tmp_path, mirrors=("bad://x/", "good://y/"), fetch=fetch)
-        assert text.read_lines(tmp_path / "val.en.gz") == ["line of val.en.gz"]
+        ndata.MULTI30K_FILES.update(md5s)
+        ndata.download(tmp_path, mirrors=("bad://x/", "good://y/"), fetch=fetch)
+        assert ndata.read_lines(tmp_path / "val.en.gz") == ["line of val.en.gz"]
         with pytest.raises(RuntimeError, match="md5"):
-            text.download(tmp_path / "other", mirrors=("bad://x/",), fetch=fetch)
+            ndata.download(tmp_path / "other", mirrors=("bad://x/",), fetch=fetch)
     finally:
-        text.MULTI30K_FILES.clear()
-        text.MULTI30K_FILES.update(orig)
+        ndata.MULTI30K_FILES.clear()
+        ndata.MULTI30K_FILES.update(orig)
 
 
 def test_detokenised_references_score_full_bleu():
     """Does our tokenise-then-detokenise round trip of the references score (almost) 100 BLEU?"""
-    _, en = text.load_split(text.SAMPLE_DIR, "test_2016_flickr")
-    hyps = [text.detokenize(text.tokenize(line)) for line in en]
+    _, en = ndata.load_split(ndata.SAMPLE_DIR, "test_2016_flickr")
+    hyps = [ndata.detokenize(ndata.tokenize(line)) for line in en]
     assert bleu(hyps, en) > 99.0
 
 
@@ -357,11 +358,12 @@ def test_detokenised_references_score_full_bleu():
 
 
 def test_configs_load_and_bad_values_are_rejected():
-    """Every shipped config loads; unknown keys, strings for floats and bad choices raise ConfigError."""
+    """Every shipped config loads; 1e-3 is a number; unknown keys, bad numbers and choices raise ConfigError."""
     for path in sorted((ROOT / "configs").glob("*.yaml")):
-        load_config(path)
+        TrainConfig.load(path)
     assert TrainConfig.from_dict({"attention": None}).attention is None
-    bad_values = ({"learning_rate": "1e-3"}, {"nope": 1}, {"attention": "additive"}, {"epochs": True})
+    assert TrainConfig.from_dict({"learning_rate": "1e-3"}).learning_rate == 1e-3  # as PyYAML reads 1e-3
+    bad_values = ({"learning_rate": "fast"}, {"nope": 1}, {"attention": "additive"}, {"epochs": True})
     bad_values += ({"beam_size": 0}, {"model": "seq2seq", "beam_size": 4}, {"length_penalty": -1.0})
     for bad in bad_values:
         with pytest.raises(ConfigError):
@@ -369,10 +371,11 @@ def test_configs_load_and_bad_values_are_rejected():
 
 
 @pytest.mark.parametrize("model", ["seq2seq", "transformer"])
-def test_training_runs_and_writes_its_outputs(model, tmp_path):
+def test_training_runs_and_writes_its_outputs(model, tmp_path, monkeypatch):
     """A tiny run on the sample: metrics.json with BLEU and per-epoch perplexity, curves.png, samples.txt."""
     from nmt.train import main
 
+    monkeypatch.delenv("DATA_DIR", raising=False)
     torch.set_default_dtype(torch.float32)
     try:
         cfg = tmp_path / "tiny.yaml"
@@ -381,10 +384,10 @@ def test_training_runs_and_writes_its_outputs(model, tmp_path):
             "num_encoder_layers: 1\nnum_decoder_layers: 1\ndim_feedforward: 16\nepochs: 2\nbatch_size: 64\n"
             + ("beam_size: 3\nlength_penalty: 0.6\n" if model == "transformer" else "")
         )
-        out = tmp_path / "run"
-        assert main(["--config", str(cfg), "--out", str(out), "--device", "cpu", "--no-progress"]) == 0
+        assert main(["--config", str(cfg), "--out", str(tmp_path / "run"), "--device", "cpu", "--no-progress"]) == 0
     finally:
         torch.set_default_dtype(torch.float64)
+    out = tmp_path / "run-sample"  # a run on the bundled sample says so in its folder's name
     metrics = json.loads((out / "metrics.json").read_text())
     assert len(metrics["epochs"]) == 2 and metrics["epochs"][0]["val_ppl"] > 1
     assert 0 <= metrics["test_bleu"] <= 100 and metrics["config"]["model"] == model
@@ -396,6 +399,57 @@ def test_training_runs_and_writes_its_outputs(model, tmp_path):
         assert len((out / "translations_beam.txt").read_text().splitlines()) == metrics["num_test"]
     else:
         assert "test_bleu_beam" not in metrics
+
+
+TINY = (
+    "model: transformer\nhidden_dim: 16\nnum_heads: 2\nnum_encoder_layers: 1\nnum_decoder_layers: 1\n"
+    "dim_feedforward: 16\nepochs: 2\nbatch_size: 64\nnum_samples: 2\nlearning_rate: 3e-3\n"
+)
+
+
+def _epochs_and_bleu(folder: Path) -> tuple:
+    m = json.loads((folder / "metrics.json").read_text())
+    return [{k: v for k, v in e.items() if k != "seconds"} for e in m["epochs"]], m["test_loss"], m["test_bleu"]
+
+
+def test_a_resumed_run_gives_the_metrics_of_an_uninterrupted_one(tmp_path, monkeypatch):
+    """Stopped after epoch 1 and resumed with --resume (weights, Adam, dropout and batch order restored):
+    exactly the metrics of the uninterrupted 2-epoch run."""
+    from nmt.train import main
+
+    monkeypatch.delenv("DATA_DIR", raising=False)
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(TINY)
+    args = ["--config", str(cfg), "--device", "cpu", "--no-progress"]
+    torch.set_default_dtype(torch.float32)
+    try:
+        assert main([*args, "--out", str(tmp_path / "whole")]) == 0
+        assert main([*args, "--out", str(tmp_path / "cut"), "--epochs", "1"]) == 0
+        assert main([*args, "--out", str(tmp_path / "cut"), "--resume"]) == 0
+    finally:
+        torch.set_default_dtype(torch.float64)
+    assert _epochs_and_bleu(tmp_path / "cut-sample") == _epochs_and_bleu(tmp_path / "whole-sample")
+    assert len(_epochs_and_bleu(tmp_path / "whole-sample")[0]) == 2
+
+
+@pytest.mark.slow
+def test_torchrun_trains_on_two_processes(tmp_path):
+    """torchrun --nproc-per-node 2: DDP over the global batch, one metrics.json (rank 0) saying 2 processes."""
+    import os
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(TINY)
+    paths = [str(ROOT.parent), str(ROOT), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "OMP_NUM_THREADS": "1"}
+    env.pop("DATA_DIR", None)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "nmt.train"]
+    cmd += ["--config", str(cfg), "--device", "cpu", "--no-progress", "--out", str(tmp_path / "ddp")]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((tmp_path / "ddp-sample" / "metrics.json").read_text())
+    assert metrics["processes"] == 2 and len(metrics["epochs"]) == 2 and 0 <= metrics["test_bleu"] <= 100
 
 
 @pytest.mark.parametrize("name", ["seq2seq_dropout_train_eval", "transformer_translator_dropout_train_eval"])

@@ -4,11 +4,11 @@ Prints the machine first (CPU model, the instruction sets that decide oneDNN's k
 threads, the load average), then times, interleaved round by round in this one process so that
 a burst of load on a shared machine hits every variant alike:
 
-- ``batches``: ``text.batches`` alone (shuffling, padding, collation) over the slice;
+- ``batches``: ``data.batches`` alone (shuffling, padding, collation) over the slice;
 - ``step``: training.py's ``train_epoch`` (teacher forcing, loss, backward, clipping, Adam) on
   fixed batches, in float32 on torch's threads and on one thread, and under bfloat16 autocast
   (not a training option here: to see whether it would pay on this CPU);
-- ``loop``: ``train_epoch`` over ``text.batches`` (batching and step together), float32.
+- ``loop``: ``train_epoch`` over ``data.batches`` (batching and step together), float32.
 
 The data are the config's training pairs from ``--data-dir`` (else ``DATA_DIR``, else the
 committed sample, whose vocabularies are much smaller than the full Multi30k's: the header says
@@ -32,9 +32,11 @@ from pathlib import Path
 
 import torch
 
-from nmt import text
-from nmt.config import ConfigError, TrainConfig, load_config
+from nmt import data as nmt_data
+from nmt.config import TrainConfig
 from nmt.training import build_model, prepare_data, train_epoch
+from trainkit.config import ConfigError
+from trainkit.run import resolve_data
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "transformer.yaml"
 FEATURES = ("avx2", "avx512_f", "avx512_bf16", "amx_tile", "amx_bf16")
@@ -104,15 +106,15 @@ def machine_lines() -> list[str]:
     ]
 
 
-def build_tasks(config: TrainConfig, data: text.Corpus, vocab_sizes: tuple[int, int], steps: int, seed: int = 0):
+def build_tasks(config: TrainConfig, data: nmt_data.Corpus, vocab_sizes: tuple[int, int], steps: int, seed: int = 0):
     """The timed variants and the (sentences, tokens) each processes a round: ``steps`` batches of the
     config's size from the start of ``data``."""
     n = min(len(data), steps * config.batch_size)
     if n < 1:
         raise ValueError("no training pairs to time")
-    part = text.Corpus(data.src[:n], data.tgt[:n])
-    fixed = list(text.batches(part, config.batch_size))  # padded once, in data order
-    tokens = sum(int((tgt[:, 1:] != text.PAD_IDX).sum()) for _, tgt in fixed)
+    part = nmt_data.Corpus(data.src[:n], data.tgt[:n])
+    fixed = list(nmt_data.batches(part, config.batch_size))  # padded once, in data order
+    tokens = sum(int((tgt[:, 1:] != nmt_data.PAD_IDX).sum()) for _, tgt in fixed)
     device = torch.device("cpu")
 
     def trainer(batches: Callable[[], object], threads: int | None = None, bf16: bool = False) -> Callable[[], None]:
@@ -134,13 +136,13 @@ def build_tasks(config: TrainConfig, data: text.Corpus, vocab_sizes: tuple[int, 
 
     gen = torch.Generator().manual_seed(seed)
     tasks: dict[str, Callable[[], None]] = {
-        "batches": lambda: sum(1 for _ in text.batches(part, config.batch_size, gen)),
+        "batches": lambda: sum(1 for _ in nmt_data.batches(part, config.batch_size, gen)),
         "step fp32": trainer(lambda: fixed),
     }
     if torch.get_num_threads() > 1:
         tasks["step fp32, 1 thread"] = trainer(lambda: fixed, threads=1)
     tasks["step bf16 autocast"] = trainer(lambda: fixed, bf16=True)
-    tasks["loop fp32"] = trainer(lambda: text.batches(part, config.batch_size, gen))
+    tasks["loop fp32"] = trainer(lambda: nmt_data.batches(part, config.batch_size, gen))
     return tasks, (n, tokens)
 
 
@@ -167,14 +169,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", message="The PyTorch API of nested tensors is in prototype stage")
     try:
-        config = load_config(args.config)
+        config = TrainConfig.load(args.config)
         if args.threads is not None:
             if args.threads < 1:
                 raise ValueError(f"--threads: expected >= 1, got {args.threads}")
             torch.set_num_threads(args.threads)
         if args.steps < 1:
             raise ValueError(f"--steps: expected >= 1, got {args.steps}")
-        data_dir = text.resolve_data_dir(args.data_dir)
+        data_dir = resolve_data(args.data_dir, nmt_data.SAMPLE_DIR, nmt_data.find_data).path
         data = prepare_data(data_dir, config)
         print(
             f"bench-train {args.config}: model {config.model}, batch {config.batch_size}, {args.steps} batches a "

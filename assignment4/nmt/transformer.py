@@ -28,7 +28,7 @@ import math
 import torch
 from torch import nn
 
-from nmt.text import PAD_IDX
+from nmt.data import PAD_IDX
 
 
 def causal_mask(T: int, device: torch.device | str | None = None) -> torch.Tensor:

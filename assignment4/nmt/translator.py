@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nmt.text import EOS_IDX, PAD_IDX, SOS_IDX
+from nmt.data import EOS_IDX, PAD_IDX, SOS_IDX
 
 
 class FullTransformerTranslator(nn.Module):

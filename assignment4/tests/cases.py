@@ -1,9 +1,9 @@
 """Public cases of assignment 4: run by `make test` here and by the autograder, compared the same way.
 
 Each case builds its inputs on the trusted side (from a generator seeded by the case's name):
-token ids as int64 arrays, weights as float64 arrays named ``w.<parameter name>``. A ``_run_*``
+token ids as int64 arrays, weights as float64 arrays named ``w.<parameter name>``. A ``run_*`` (or ``_run_*``)
 function below builds your module with small sizes, converts it to float64, copies the weights
-into the parameters of exactly these names (``_inject``: a missing, extra or misshapen
+into the parameters of exactly these names (``inject``: a missing, extra or misshapen
 parameter is an error that names it), switches to eval mode (dropout off), runs it without
 gradients and returns NumPy arrays. So your initialisation and your random numbers never
 matter. The dropout cases build the module with dropout 1 and run it in training mode too,
@@ -17,12 +17,52 @@ import numpy as np
 
 from grader.cases import Case
 
+# The helpers the hidden cases (grading/cases.py) import too.
+__all__ = [
+    "CASES",
+    "FULL",
+    "PAD",
+    "S2S",
+    "SOS",
+    "attention_inputs",
+    "cell_inputs",
+    "decoder_inputs",
+    "encoder_shapes",
+    "full_inputs",
+    "full_translator",
+    "greedy_inputs",
+    "inject",
+    "mhsa_inputs",
+    "no_grad",
+    "quiet_transformer_warnings",
+    "random_tokens",
+    "random_weights",
+    "run_attention",
+    "run_cell",
+    "run_decoder_step",
+    "run_encoder",
+    "run_full_beam",
+    "run_full_forward",
+    "run_full_generate",
+    "run_masks",
+    "run_mhsa",
+    "run_seq2seq_dropout",
+    "run_seq2seq_forward",
+    "run_seq2seq_greedy",
+    "run_transformer_translator",
+    "seq2seq_inputs",
+    "to_numpy",
+    "to_tensor",
+    "train_and_eval",
+    "translator_inputs",
+]
+
 PAD, SOS, EOS = 0, 2, 3
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _random_weights(rng: np.random.Generator, shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+def random_weights(rng: np.random.Generator, shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
     """``w.<name>`` arrays: embeddings N(0, 1), matrices N(0, 1/fan_in), biases N(0, 0.3^2),
     layer-norm scales 1 + N(0, 0.1^2)."""
     out = {}
@@ -40,7 +80,7 @@ def _random_weights(rng: np.random.Generator, shapes: dict[str, tuple[int, ...]]
     return out
 
 
-def _tokens(rng: np.random.Generator, lengths: list[int], vocab: int) -> np.ndarray:
+def random_tokens(rng: np.random.Generator, lengths: list[int], vocab: int) -> np.ndarray:
     """``(N, max(lengths))`` int64: ``<sos>``, random tokens 4..vocab-1, ``<eos>``, then padding."""
     out = np.full((len(lengths), max(lengths)), PAD, dtype=np.int64)
     for n, length in enumerate(lengths):
@@ -50,7 +90,7 @@ def _tokens(rng: np.random.Generator, lengths: list[int], vocab: int) -> np.ndar
     return out
 
 
-def _inject(module, arrays: dict[str, np.ndarray]):
+def inject(module, arrays: dict[str, np.ndarray]):
     """Float64, exactly the parameters named in ``arrays`` (``w.<name>``), copied in; eval mode."""
     import torch
 
@@ -60,7 +100,7 @@ def _inject(module, arrays: dict[str, np.ndarray]):
     missing, extra = sorted(set(weights) - set(params)), sorted(set(params) - set(weights))
     if missing or extra:
         raise ValueError(f"parameters: missing {missing}, unexpected {extra} (see the README for the names)")
-    with _no_grad():
+    with no_grad():
         for name, value in weights.items():
             if tuple(params[name].shape) != value.shape:
                 raise ValueError(f"parameter {name}: expected shape {value.shape}, got {tuple(params[name].shape)}")
@@ -68,17 +108,17 @@ def _inject(module, arrays: dict[str, np.ndarray]):
     return module.eval()
 
 
-def _no_grad():
+def no_grad():
     import torch
 
     return torch.no_grad()
 
 
-def _np(x) -> np.ndarray:
+def to_numpy(x) -> np.ndarray:
     return x.detach().cpu().numpy()
 
 
-def _t(x: np.ndarray):
+def to_tensor(x: np.ndarray):
     import torch
 
     return torch.from_numpy(np.ascontiguousarray(x))
@@ -94,7 +134,7 @@ def _rnn_shapes(prefix: str, E_in: int, H: int, lstm: bool) -> dict[str, tuple[i
     }
 
 
-def _encoder_shapes(V: int, E: int, H: int, lstm: bool, prefix: str = "") -> dict[str, tuple[int, ...]]:
+def encoder_shapes(V: int, E: int, H: int, lstm: bool, prefix: str = "") -> dict[str, tuple[int, ...]]:
     return {f"{prefix}embedding.weight": (V, E), **_rnn_shapes(f"{prefix}rnn.", E, H, lstm)}
 
 
@@ -140,7 +180,7 @@ def _full_shapes(V_in, V_out, H, heads, n_enc, n_dec, F, L) -> dict[str, tuple[i
     import torch
     from torch import nn
 
-    _quiet_transformer_warnings()
+    quiet_transformer_warnings()
     with torch.device("meta"):
         core = nn.Transformer(H, heads, n_enc, n_dec, F, batch_first=True)
     inner = {f"transformer.{k}": tuple(v.shape) for k, v in core.named_parameters()}
@@ -161,29 +201,29 @@ def _full_shapes(V_in, V_out, H, heads, n_enc, n_dec, F, L) -> dict[str, tuple[i
 def _run_rnn_cell(x, h, **w):
     from nmt.rnn import RNNCell
 
-    cell = _inject(RNNCell(x.shape[2], h.shape[1]), w)
-    h = _t(h)
+    cell = inject(RNNCell(x.shape[2], h.shape[1]), w)
+    h = to_tensor(h)
     hs = []
     for t in range(x.shape[0]):
-        h = cell(_t(x[t]), h)
-        hs.append(_np(h))
+        h = cell(to_tensor(x[t]), h)
+        hs.append(to_numpy(h))
     return {"h": np.stack(hs)}
 
 
 def _run_lstm_cell(x, h, c, **w):
     from nmt.rnn import LSTMCell
 
-    cell = _inject(LSTMCell(x.shape[2], h.shape[1]), w)
-    h, c = _t(h), _t(c)
+    cell = inject(LSTMCell(x.shape[2], h.shape[1]), w)
+    h, c = to_tensor(h), to_tensor(c)
     hs, cs = [], []
     for t in range(x.shape[0]):
-        h, c = cell(_t(x[t]), h, c)
-        hs.append(_np(h))
-        cs.append(_np(c))
+        h, c = cell(to_tensor(x[t]), h, c)
+        hs.append(to_numpy(h))
+        cs.append(to_numpy(c))
     return {"h": np.stack(hs), "c": np.stack(cs)}
 
 
-def _cell_inputs(T: int, N: int, D_in: int, H: int, lstm: bool):
+def cell_inputs(T: int, N: int, D_in: int, H: int, lstm: bool):
     def inputs(rng):
         arrays = {"x": rng.standard_normal((T, N, D_in)), "h": 0.5 * rng.standard_normal((N, H))}
         if lstm:
@@ -202,7 +242,7 @@ def _cell_weights(arrays):
     return {f"w.{k}": v for k, v in arrays.items() if k not in ("x", "h", "c")}
 
 
-def _run_cell(x, h, lstm, c=None, **w):
+def run_cell(x, h, lstm, c=None, **w):
     weights = _cell_weights(w)
     if lstm:
         return _run_lstm_cell(x, h, c, **weights)
@@ -212,16 +252,16 @@ def _run_cell(x, h, lstm, c=None, **w):
 # --------------------------------------------------------------------------- seq2seq.py
 
 
-def _run_attention(query, keys, kind, mask=None):
+def run_attention(query, keys, kind, mask=None):
     from nmt import seq2seq
 
     fn = seq2seq.cosine_attention if kind == "cosine" else seq2seq.dot_product_attention
-    with _no_grad():
-        weights = fn(_t(query), _t(keys), None if mask is None else _t(mask))
-    return {"weights": _np(weights)}
+    with no_grad():
+        weights = fn(to_tensor(query), to_tensor(keys), None if mask is None else to_tensor(mask))
+    return {"weights": to_numpy(weights)}
 
 
-def _attention_inputs(N: int, S: int, H: int, lengths: list[int] | None):
+def attention_inputs(N: int, S: int, H: int, lengths: list[int] | None):
     def inputs(rng):
         out = {"query": rng.standard_normal((N, H)), "keys": rng.standard_normal((N, S, H))}
         if lengths is not None:
@@ -231,34 +271,34 @@ def _attention_inputs(N: int, S: int, H: int, lengths: list[int] | None):
     return inputs
 
 
-def _run_encoder(src, V, E, H, model_type, **w):
+def run_encoder(src, V, E, H, model_type, **w):
     from nmt.seq2seq import Encoder
 
-    enc = _inject(Encoder(V, E, H, dropout=0.5, model_type=model_type), w)
-    with _no_grad():
-        outputs, hidden = enc(_t(src))
-    out = {"outputs": _np(outputs)}
+    enc = inject(Encoder(V, E, H, dropout=0.5, model_type=model_type), w)
+    with no_grad():
+        outputs, hidden = enc(to_tensor(src))
+    out = {"outputs": to_numpy(outputs)}
     if model_type == "LSTM":
-        return out | {"h": _np(hidden[0]), "c": _np(hidden[1])}
-    return out | {"h": _np(hidden)}
+        return out | {"h": to_numpy(hidden[0]), "c": to_numpy(hidden[1])}
+    return out | {"h": to_numpy(hidden)}
 
 
-def _run_decoder_step(input, h, encoder_outputs, src_mask, V, E, H, model_type, attention, c=None, **w):
+def run_decoder_step(input, h, encoder_outputs, src_mask, V, E, H, model_type, attention, c=None, **w):
     from nmt.seq2seq import Decoder
 
-    dec = _inject(Decoder(V, E, H, dropout=0.5, model_type=model_type, attention=attention), w)
-    hidden = (_t(h), _t(c)) if model_type == "LSTM" else _t(h)
-    with _no_grad():
-        logits, hidden, weights = dec(_t(input), hidden, _t(encoder_outputs), _t(src_mask))
-    out = {"logits": _np(logits)}
+    dec = inject(Decoder(V, E, H, dropout=0.5, model_type=model_type, attention=attention), w)
+    hidden = (to_tensor(h), to_tensor(c)) if model_type == "LSTM" else to_tensor(h)
+    with no_grad():
+        logits, hidden, weights = dec(to_tensor(input), hidden, to_tensor(encoder_outputs), to_tensor(src_mask))
+    out = {"logits": to_numpy(logits)}
     if weights is not None:
-        out["weights"] = _np(weights)
+        out["weights"] = to_numpy(weights)
     if model_type == "LSTM":
-        return out | {"h": _np(hidden[0]), "c": _np(hidden[1])}
-    return out | {"h": _np(hidden)}
+        return out | {"h": to_numpy(hidden[0]), "c": to_numpy(hidden[1])}
+    return out | {"h": to_numpy(hidden)}
 
 
-def _decoder_inputs(N, S, V, E, H, lstm, attention):
+def decoder_inputs(N, S, V, E, H, lstm, attention):
     def inputs(rng):
         lengths = [S, *rng.integers(2, S, size=N - 1)]
         out = {
@@ -269,7 +309,7 @@ def _decoder_inputs(N, S, V, E, H, lstm, attention):
         }
         if lstm:
             out["c"] = rng.standard_normal((1, N, H))
-        return out | _random_weights(rng, _decoder_shapes(V, E, H, lstm, attention))
+        return out | random_weights(rng, _decoder_shapes(V, E, H, lstm, attention))
 
     return inputs
 
@@ -279,48 +319,48 @@ def _seq2seq(V_src, V_tgt, E, H, model_type, attention, w, dropout=0.5):
 
     encoder = Encoder(V_src, E, H, dropout=dropout, model_type=model_type)
     decoder = Decoder(V_tgt, E, H, dropout=dropout, model_type=model_type, attention=attention)
-    return _inject(Seq2Seq(encoder, decoder, pad_idx=PAD), w)
+    return inject(Seq2Seq(encoder, decoder, pad_idx=PAD), w)
 
 
-def _train_and_eval(model, run) -> dict[str, np.ndarray]:
+def train_and_eval(model, run) -> dict[str, np.ndarray]:
     """``run(model)`` in training mode and in evaluation mode, for a model built with dropout
     probability 1: in training mode each dropout zeroes what it is given, so the output shows
     where the dropouts sit (exactly, no random numbers involved); in evaluation mode dropout
     must do nothing."""
-    with _no_grad():
+    with no_grad():
         train = run(model.train())
         evaluate = run(model.eval())
-    return {"train": _np(train), "eval": _np(evaluate)}
+    return {"train": to_numpy(train), "eval": to_numpy(evaluate)}
 
 
-def _run_seq2seq_dropout(src, tgt_in, V_src, V_tgt, E, H, model_type, attention, **w):
+def run_seq2seq_dropout(src, tgt_in, V_src, V_tgt, E, H, model_type, attention, **w):
     model = _seq2seq(V_src, V_tgt, E, H, model_type, attention, w, dropout=1.0)
-    return _train_and_eval(model, lambda m: m(_t(src), _t(tgt_in)))
+    return train_and_eval(model, lambda m: m(to_tensor(src), to_tensor(tgt_in)))
 
 
-def _run_seq2seq_forward(src, tgt_in, V_src, V_tgt, E, H, model_type, attention, **w):
+def run_seq2seq_forward(src, tgt_in, V_src, V_tgt, E, H, model_type, attention, **w):
 
     model = _seq2seq(V_src, V_tgt, E, H, model_type, attention, w)
-    with _no_grad():
-        return {"logits": _np(model(_t(src), _t(tgt_in)))}
+    with no_grad():
+        return {"logits": to_numpy(model(to_tensor(src), to_tensor(tgt_in)))}
 
 
-def _run_seq2seq_greedy(src, V_src, V_tgt, E, H, model_type, attention, max_len, **w):
+def run_seq2seq_greedy(src, V_src, V_tgt, E, H, model_type, attention, max_len, **w):
     model = _seq2seq(V_src, V_tgt, E, H, model_type, attention, w)
-    first = model.generate_translation(_t(src), max_len, sos_idx=SOS)
-    second = model.generate_translation(_t(src), max_len, sos_idx=SOS)
-    return {"tokens": _np(first), "tokens_again": _np(second)}
+    first = model.generate_translation(to_tensor(src), max_len, sos_idx=SOS)
+    second = model.generate_translation(to_tensor(src), max_len, sos_idx=SOS)
+    return {"tokens": to_numpy(first), "tokens_again": to_numpy(second)}
 
 
-def _seq2seq_inputs(src_lengths, tgt_lengths, V_src, V_tgt, E, H, lstm, attention, scale=1.0):
+def seq2seq_inputs(src_lengths, tgt_lengths, V_src, V_tgt, E, H, lstm, attention, scale=1.0):
     def inputs(rng):
-        tgt = _tokens(rng, tgt_lengths, V_tgt)
-        weights = _random_weights(
+        tgt = random_tokens(rng, tgt_lengths, V_tgt)
+        weights = random_weights(
             rng,
-            _encoder_shapes(V_src, E, H, lstm, "encoder.") | _decoder_shapes(V_tgt, E, H, lstm, attention, "decoder."),
+            encoder_shapes(V_src, E, H, lstm, "encoder.") | _decoder_shapes(V_tgt, E, H, lstm, attention, "decoder."),
         )
         return {
-            "src": _tokens(rng, src_lengths, V_src),
+            "src": random_tokens(rng, src_lengths, V_src),
             "tgt_in": tgt[:, :-1],
             **{k: scale * v if "out." in k else v for k, v in weights.items()},
         }
@@ -328,9 +368,9 @@ def _seq2seq_inputs(src_lengths, tgt_lengths, V_src, V_tgt, E, H, lstm, attentio
     return inputs
 
 
-def _greedy_inputs(src_lengths, V_src, V_tgt, E, H, lstm, attention):
+def greedy_inputs(src_lengths, V_src, V_tgt, E, H, lstm, attention):
     def inputs(rng):
-        arrays = _seq2seq_inputs(src_lengths, [3], V_src, V_tgt, E, H, lstm, attention, scale=3.0)(rng)
+        arrays = seq2seq_inputs(src_lengths, [3], V_src, V_tgt, E, H, lstm, attention, scale=3.0)(rng)
         del arrays["tgt_in"]
         return arrays
 
@@ -343,34 +383,34 @@ def _greedy_inputs(src_lengths, V_src, V_tgt, E, H, lstm, attention):
 def _random_mask_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     T = int(rng.integers(3, 9))
     lengths = [T, *(int(n) for n in rng.integers(2, T + 1, size=int(rng.integers(1, 4))))]
-    return {"tokens": _tokens(rng, lengths, 9), "T": np.array(int(rng.integers(2, 9)))}
+    return {"tokens": random_tokens(rng, lengths, 9), "T": np.array(int(rng.integers(2, 9)))}
 
 
-def _run_masks(tokens, T):
+def run_masks(tokens, T):
     from nmt.transformer import causal_mask, padding_mask
 
-    return {"causal": _np(causal_mask(int(T))), "padding": _np(padding_mask(_t(tokens), PAD))}
+    return {"causal": to_numpy(causal_mask(int(T))), "padding": to_numpy(padding_mask(to_tensor(tokens), PAD))}
 
 
-def _run_mhsa(x, heads, key_padding_mask=None, attn_mask=None, **w):
+def run_mhsa(x, heads, key_padding_mask=None, attn_mask=None, **w):
     from nmt.transformer import MultiHeadSelfAttention
 
-    attn = _inject(MultiHeadSelfAttention(x.shape[2], int(heads)), w)
-    kpm = None if key_padding_mask is None else _t(key_padding_mask)
-    am = None if attn_mask is None else _t(attn_mask)
-    with _no_grad():
-        out, weights = attn(_t(x), kpm, am)
-    return {"out": _np(out), "weights": _np(weights), "weight_sums": _np(weights.sum(dim=-1))}
+    attn = inject(MultiHeadSelfAttention(x.shape[2], int(heads)), w)
+    kpm = None if key_padding_mask is None else to_tensor(key_padding_mask)
+    am = None if attn_mask is None else to_tensor(attn_mask)
+    with no_grad():
+        out, weights = attn(to_tensor(x), kpm, am)
+    return {"out": to_numpy(out), "weights": to_numpy(weights), "weight_sums": to_numpy(weights.sum(dim=-1))}
 
 
-def _mhsa_inputs(N, T, H, heads, lengths=None, causal=False):
+def mhsa_inputs(N, T, H, heads, lengths=None, causal=False):
     def inputs(rng):
         out = {"x": rng.standard_normal((N, T, H))}
         if lengths is not None:
             out["key_padding_mask"] = np.arange(T)[None, :] >= np.array(lengths)[:, None]
         if causal:
             out["attn_mask"] = np.triu(np.ones((T, T), dtype=bool), k=1)
-        return out | _random_weights(rng, _mhsa_shapes(H, heads))
+        return out | random_weights(rng, _mhsa_shapes(H, heads))
 
     return inputs
 
@@ -379,21 +419,21 @@ def _run_transformer_dropout(tokens, V_in, V_out, H, heads, F, L, causal, **w):
     from nmt.transformer import TransformerTranslator
 
     model = TransformerTranslator(V_in, V_out, H, heads, F, L, dropout=1.0, causal=bool(causal), pad_idx=PAD)
-    return _train_and_eval(_inject(model, w), lambda m: m(_t(tokens)))
+    return train_and_eval(inject(model, w), lambda m: m(to_tensor(tokens)))
 
 
-def _run_transformer_translator(tokens, V_in, V_out, H, heads, F, L, causal, **w):
+def run_transformer_translator(tokens, V_in, V_out, H, heads, F, L, causal, **w):
     from nmt.transformer import TransformerTranslator
 
     model = TransformerTranslator(V_in, V_out, H, heads, F, L, dropout=0.5, causal=bool(causal), pad_idx=PAD)
-    model = _inject(model, w)
-    with _no_grad():
-        return {"embedded": _np(model.embed(_t(tokens))), "logits": _np(model(_t(tokens)))}
+    model = inject(model, w)
+    with no_grad():
+        return {"embedded": to_numpy(model.embed(to_tensor(tokens))), "logits": to_numpy(model(to_tensor(tokens)))}
 
 
-def _translator_inputs(lengths, V_in, V_out, H, heads, F, L):
+def translator_inputs(lengths, V_in, V_out, H, heads, F, L):
     def inputs(rng):
-        return {"tokens": _tokens(rng, lengths, V_in)} | _random_weights(
+        return {"tokens": random_tokens(rng, lengths, V_in)} | random_weights(
             rng, _translator_shapes(V_in, V_out, H, heads, F, L)
         )
 
@@ -403,7 +443,7 @@ def _translator_inputs(lengths, V_in, V_out, H, heads, F, L):
 # --------------------------------------------------------------------------- translator.py
 
 
-def _quiet_transformer_warnings() -> None:
+def quiet_transformer_warnings() -> None:
     """nn.Transformer warns about its nested-tensor fast path (correct results): not the student's doing."""
     import warnings
 
@@ -411,40 +451,43 @@ def _quiet_transformer_warnings() -> None:
     warnings.filterwarnings("ignore", message="enable_nested_tensor is True")
 
 
-def _full(V_in, V_out, H, heads, n_enc, n_dec, F, L, w):
+def full_translator(V_in, V_out, H, heads, n_enc, n_dec, F, L, w):
     from nmt.translator import FullTransformerTranslator
 
-    _quiet_transformer_warnings()
+    quiet_transformer_warnings()
     model = FullTransformerTranslator(V_in, V_out, H, heads, n_enc, n_dec, F, dropout=0.5, max_length=L, pad_idx=PAD)
-    return _inject(model, w)
+    return inject(model, w)
 
 
-def _run_full_forward(src, tgt_in, V_in, V_out, H, heads, n_enc, n_dec, F, L, **w):
+def run_full_forward(src, tgt_in, V_in, V_out, H, heads, n_enc, n_dec, F, L, **w):
     """Logits at the real (non-padding) target positions only: (number of real positions, V_out)."""
 
-    model = _full(V_in, V_out, H, heads, n_enc, n_dec, F, L, w)
-    with _no_grad():
-        logits = model(_t(src), _t(tgt_in))
-    return {"logits": _np(logits)[tgt_in != PAD]}
+    model = full_translator(V_in, V_out, H, heads, n_enc, n_dec, F, L, w)
+    with no_grad():
+        logits = model(to_tensor(src), to_tensor(tgt_in))
+    return {"logits": to_numpy(logits)[tgt_in != PAD]}
 
 
-def _run_full_generate(src, V_in, V_out, H, heads, n_enc, n_dec, F, L, max_len, **w):
-    model = _full(V_in, V_out, H, heads, n_enc, n_dec, F, L, w)
-    first = model.generate_translation(_t(src), int(max_len), sos_idx=SOS)
-    second = model.generate_translation(_t(src), int(max_len), sos_idx=SOS)
-    return {"tokens": _np(first), "tokens_again": _np(second)}
+def run_full_generate(src, V_in, V_out, H, heads, n_enc, n_dec, F, L, max_len, **w):
+    model = full_translator(V_in, V_out, H, heads, n_enc, n_dec, F, L, w)
+    first = model.generate_translation(to_tensor(src), int(max_len), sos_idx=SOS)
+    second = model.generate_translation(to_tensor(src), int(max_len), sos_idx=SOS)
+    return {"tokens": to_numpy(first), "tokens_again": to_numpy(second)}
 
 
-def _run_full_beam(src, V_in, V_out, H, heads, n_enc, n_dec, F, L, max_len, beam_size, length_penalty, **w):
+def run_full_beam(src, V_in, V_out, H, heads, n_enc, n_dec, F, L, max_len, beam_size, length_penalty, **w):
     """beam_search on each source row alone: tokens padded with -1 to max_len, and their lengths."""
-    model = _full(V_in, V_out, H, heads, n_enc, n_dec, F, L, w)
+    model = full_translator(V_in, V_out, H, heads, n_enc, n_dec, F, L, w)
     tokens = np.full((src.shape[0], int(max_len)), -1, dtype=np.int64)
     lengths = np.zeros(src.shape[0], dtype=np.int64)
     for i in range(src.shape[0]):
-        with _no_grad():
-            out = _np(
+        with no_grad():
+            out = to_numpy(
                 model.beam_search(
-                    _t(src[i : i + 1]), int(max_len), beam_size=int(beam_size), length_penalty=float(length_penalty)
+                    to_tensor(src[i : i + 1]),
+                    int(max_len),
+                    beam_size=int(beam_size),
+                    length_penalty=float(length_penalty),
                 )
             )
         lengths[i] = out.shape[0]
@@ -452,14 +495,14 @@ def _run_full_beam(src, V_in, V_out, H, heads, n_enc, n_dec, F, L, max_len, beam
     return {"tokens": tokens, "lengths": lengths}
 
 
-def _full_inputs(src_lengths, tgt_lengths, V_in, V_out, H, heads, n_enc, n_dec, F, L, out_scale=1.0, eos_bias=0.0):
+def full_inputs(src_lengths, tgt_lengths, V_in, V_out, H, heads, n_enc, n_dec, F, L, out_scale=1.0, eos_bias=0.0):
     """``eos_bias`` raises the output bias of ``<eos>``: translations of several lengths."""
 
     def inputs(rng):
-        arrays = {"src": _tokens(rng, src_lengths, V_in)}
+        arrays = {"src": random_tokens(rng, src_lengths, V_in)}
         if tgt_lengths is not None:
-            arrays["tgt_in"] = _tokens(rng, tgt_lengths, V_out)[:, :-1]
-        weights = _random_weights(rng, _full_shapes(V_in, V_out, H, heads, n_enc, n_dec, F, L))
+            arrays["tgt_in"] = random_tokens(rng, tgt_lengths, V_out)[:, :-1]
+        weights = random_weights(rng, _full_shapes(V_in, V_out, H, heads, n_enc, n_dec, F, L))
         weights["w.out.weight"] = out_scale * weights["w.out.weight"]
         weights["w.out.bias"][EOS] += eos_bias
         return arrays | weights
@@ -467,24 +510,24 @@ def _full_inputs(src_lengths, tgt_lengths, V_in, V_out, H, heads, n_enc, n_dec, 
     return inputs
 
 
-_S2S = {"V_src": 11, "V_tgt": 13, "E": 6, "H": 7}
-_FULL = {"V_in": 11, "V_out": 13, "H": 8, "heads": 2, "n_enc": 1, "n_dec": 1, "F": 12, "L": 9}
+S2S = {"V_src": 11, "V_tgt": 13, "E": 6, "H": 7}
+FULL = {"V_in": 11, "V_out": 13, "H": 8, "heads": 2, "n_enc": 1, "n_dec": 1, "F": 12, "L": 9}
 
 CASES = [
     # rnn.py
     Case(
         "rnn_cell_steps",
         "RNNCell: three steps from a given h, N=3 I=4 H=5",
-        _run_cell,
-        inputs=_cell_inputs(3, 3, 4, 5, lstm=False),
+        run_cell,
+        inputs=cell_inputs(3, 3, 4, 5, lstm=False),
         params={"lstm": False},
         points=2,
     ),
     Case(
         "lstm_cell_steps",
         "LSTMCell: three steps from given h and c, N=3 I=4 H=5",
-        _run_cell,
-        inputs=_cell_inputs(3, 3, 4, 5, lstm=True),
+        run_cell,
+        inputs=cell_inputs(3, 3, 4, 5, lstm=True),
         params={"lstm": True},
         points=3,
     ),
@@ -492,79 +535,81 @@ CASES = [
     Case(
         "cosine_attention_masked",
         "cosine_attention: weights (N=3, S=5) with padding masked out, H=4",
-        _run_attention,
-        inputs=_attention_inputs(3, 5, 4, [5, 3, 2]),
+        run_attention,
+        inputs=attention_inputs(3, 5, 4, [5, 3, 2]),
         params={"kind": "cosine"},
         points=2,
     ),
     Case(
         "dot_attention_masked",
         "dot_product_attention: weights (N=3, S=5) with padding masked out, H=4",
-        _run_attention,
-        inputs=_attention_inputs(3, 5, 4, [4, 5, 1]),
+        run_attention,
+        inputs=attention_inputs(3, 5, 4, [4, 5, 1]),
         params={"kind": "dot"},
         points=2,
     ),
     Case(
         "encoder_lstm",
         "Encoder (LSTM): outputs and final (h, c), N=3 S=5 E=6 H=7",
-        _run_encoder,
-        inputs=lambda rng: {"src": _tokens(rng, [5, 4, 3], 11)} | _random_weights(rng, _encoder_shapes(11, 6, 7, True)),
+        run_encoder,
+        inputs=lambda rng: (
+            {"src": random_tokens(rng, [5, 4, 3], 11)} | random_weights(rng, encoder_shapes(11, 6, 7, True))
+        ),
         params={"V": 11, "E": 6, "H": 7, "model_type": "LSTM"},
         points=2,
     ),
     Case(
         "decoder_step_rnn_cosine",
         "Decoder (RNN, cosine attention): one step's logits, hidden and attention weights",
-        _run_decoder_step,
-        inputs=_decoder_inputs(3, 5, 13, 6, 7, False, "cosine"),
+        run_decoder_step,
+        inputs=decoder_inputs(3, 5, 13, 6, 7, False, "cosine"),
         params={"V": 13, "E": 6, "H": 7, "model_type": "RNN", "attention": "cosine"},
         points=3,
     ),
     Case(
         "seq2seq_forward_lstm_dot",
         "Seq2Seq.forward (LSTM, dot attention, teacher forcing): logits (N=3, T=5, V=13)",
-        _run_seq2seq_forward,
-        inputs=_seq2seq_inputs([6, 4, 3], [6, 5, 3], 11, 13, 6, 7, True, "dot"),
-        params=_S2S | {"model_type": "LSTM", "attention": "dot"},
+        run_seq2seq_forward,
+        inputs=seq2seq_inputs([6, 4, 3], [6, 5, 3], 11, 13, 6, 7, True, "dot"),
+        params=S2S | {"model_type": "LSTM", "attention": "dot"},
         points=3,
     ),
     Case(
         "seq2seq_dropout_train_eval",
         "Seq2Seq with dropout=1 (LSTM, dot): logits in train mode (dropout on the embeddings) and in eval mode (none)",
-        _run_seq2seq_dropout,
-        inputs=_seq2seq_inputs([5, 4, 3], [5, 4, 2], 11, 13, 6, 7, True, "dot"),
-        params=_S2S | {"model_type": "LSTM", "attention": "dot"},
+        run_seq2seq_dropout,
+        inputs=seq2seq_inputs([5, 4, 3], [5, 4, 2], 11, 13, 6, 7, True, "dot"),
+        params=S2S | {"model_type": "LSTM", "attention": "dot"},
     ),
     Case(
         "seq2seq_greedy_rnn_cosine",
         "Seq2Seq.generate_translation (RNN, cosine attention): 6 greedy tokens, twice the same",
-        _run_seq2seq_greedy,
-        inputs=_greedy_inputs([6, 5, 3, 4], 11, 13, 6, 7, False, "cosine"),
-        params=_S2S | {"model_type": "RNN", "attention": "cosine", "max_len": 6},
+        run_seq2seq_greedy,
+        inputs=greedy_inputs([6, 5, 3, 4], 11, 13, 6, 7, False, "cosine"),
+        params=S2S | {"model_type": "RNN", "attention": "cosine", "max_len": 6},
         points=2,
     ),
     # transformer.py
     Case(
         "masks",
         "causal_mask(T) and padding_mask of a (N, T) batch (T=6, lengths 6, 4, 2 here; others when graded)",
-        _run_masks,
-        inputs=lambda rng: {"tokens": _tokens(rng, [6, 4, 2], 9), "T": np.array(6)},
+        run_masks,
+        inputs=lambda rng: {"tokens": random_tokens(rng, [6, 4, 2], 9), "T": np.array(6)},
         graded_inputs=_random_mask_inputs,
     ),
     Case(
         "mhsa_padding_and_causal",
         "MultiHeadSelfAttention: out and weights with padding and causal masks, N=3 T=5 H=8 h=2",
-        _run_mhsa,
-        inputs=_mhsa_inputs(3, 5, 8, 2, lengths=[5, 3, 4], causal=True),
+        run_mhsa,
+        inputs=mhsa_inputs(3, 5, 8, 2, lengths=[5, 3, 4], causal=True),
         params={"heads": 2},
         points=3,
     ),
     Case(
         "transformer_translator_forward",
         "TransformerTranslator: embeddings and logits, N=3 T=6 H=8 h=2 F=12 V=11->13",
-        _run_transformer_translator,
-        inputs=_translator_inputs([6, 4, 5], 11, 13, 8, 2, 12, 7),
+        run_transformer_translator,
+        inputs=translator_inputs([6, 4, 5], 11, 13, 8, 2, 12, 7),
         params={"V_in": 11, "V_out": 13, "H": 8, "heads": 2, "F": 12, "L": 7, "causal": False},
         points=3,
     ),
@@ -572,39 +617,39 @@ CASES = [
         "transformer_translator_dropout_train_eval",
         "TransformerTranslator with dropout=1: logits in train mode (dropout on both sublayer outputs) and eval mode",
         _run_transformer_dropout,
-        inputs=_translator_inputs([5, 3, 4], 11, 13, 8, 2, 12, 7),
+        inputs=translator_inputs([5, 3, 4], 11, 13, 8, 2, 12, 7),
         params={"V_in": 11, "V_out": 13, "H": 8, "heads": 2, "F": 12, "L": 7, "causal": True},
     ),
     # translator.py
     Case(
         "full_translator_forward",
         "FullTransformerTranslator.forward: logits at the real target positions, 1+1 layers, H=8",
-        _run_full_forward,
-        inputs=_full_inputs([6, 4, 5], [7, 5, 3], **_FULL),
-        params=_FULL,
+        run_full_forward,
+        inputs=full_inputs([6, 4, 5], [7, 5, 3], **FULL),
+        params=FULL,
         points=3,
     ),
     Case(
         "full_translator_generate",
         "FullTransformerTranslator.generate_translation: 5 greedy tokens, twice the same",
-        _run_full_generate,
-        inputs=_full_inputs([6, 3, 5, 4], None, **_FULL, out_scale=4.0),
-        params=_FULL | {"max_len": 5},
+        run_full_generate,
+        inputs=full_inputs([6, 3, 5, 4], None, **FULL, out_scale=4.0),
+        params=FULL | {"max_len": 5},
         points=2,
     ),
     Case(
         "full_translator_beam",
         "FullTransformerTranslator.beam_search (extension): beam of 3, 6 steps, 4 sentences one by one",
-        _run_full_beam,
-        inputs=_full_inputs([6, 3, 5, 4], None, **_FULL),
-        params=_FULL | {"max_len": 6, "beam_size": 3, "length_penalty": 0.0},
+        run_full_beam,
+        inputs=full_inputs([6, 3, 5, 4], None, **FULL),
+        params=FULL | {"max_len": 6, "beam_size": 3, "length_penalty": 0.0},
         points=2,
     ),
     Case(
         "full_translator_beam_eos_likely",
         "beam_search (extension): <eos> likely, beam of 2, length_penalty 2; a finished hypothesis leaves the beam",
-        _run_full_beam,
-        inputs=_full_inputs([6, 3, 5, 4, 6, 2, 5, 3, 6, 4], None, **_FULL, eos_bias=1.75),
-        params=_FULL | {"max_len": 7, "beam_size": 2, "length_penalty": 2.0},
+        run_full_beam,
+        inputs=full_inputs([6, 3, 5, 4, 6, 2, 5, 3, 6, 4], None, **FULL, eos_bias=1.75),
+        params=FULL | {"max_len": 7, "beam_size": 2, "length_penalty": 2.0},
     ),
 ]
