@@ -8,7 +8,7 @@ PY := $(CURDIR)/$(VENV)/bin/python
 ASSIGNMENTS := assignment1 assignment2 assignment3 assignment4
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: venv test lint demo train check handouts autograders clean project-report
+.PHONY: venv test lint demo train seeds bench-train check handouts autograders clean project-report
 
 venv: $(VENV)/.installed
 
@@ -32,14 +32,36 @@ demo: venv
 	@echo
 	@echo "demo outputs in build/demo/: assignment1-handout/ (student handout),"
 	@echo "  assignment1-autograder.zip (upload to Gradescope), results-*.json (Gradescope results),"
-	@echo "  train/metrics.json and train/curves.png (the short training run)"
+	@echo "  train-sample/metrics.json and train-sample/curves.png (the short training run, on the bundled sample)"
 
-# Train from the root, with paths relative to here:
+# Train from the root, with paths relative to here (ARGS: more options, e.g. "--resume --epochs 20"):
 #   make train A=assignment1 CONFIG=configs/two_layer.yaml DATA_DIR=../shared/data OUT=runs/a1
 A ?= assignment1
 train: venv
 	$(MAKE) -C $(A) train PYTHON=$(PY) $(if $(CONFIG),CONFIG=$(CONFIG)) \
-		$(if $(OUT),OUT=$(abspath $(OUT))) $(if $(DATA_DIR),DATA_DIR=$(abspath $(DATA_DIR)))
+		$(if $(OUT),OUT=$(abspath $(OUT))) $(if $(DATA_DIR),DATA_DIR=$(abspath $(DATA_DIR))) $(if $(ARGS),ARGS="$(ARGS)")
+
+# A reference figure as the READMEs give it: one run per seed in runs/seeds/<A>-<config>-seed<N>
+# (-sample appended on the bundled sample), then the mean, sample std and range of each result.
+#   make seeds A=assignment1 CONFIG=configs/two_layer.yaml SEEDS="0 1 2" DATA_DIR=../shared/data
+SEEDS ?= 0 1 2
+SEED_RUNS = $(CURDIR)/runs/seeds/$(A)-$(basename $(notdir $(CONFIG)))
+seeds: venv
+	test -n "$(CONFIG)" || { echo "make seeds: give CONFIG=configs/<name>.yaml (and A=assignmentN)"; exit 2; }
+	for s in $(SEEDS); do \
+		$(MAKE) -C $(A) train PYTHON=$(PY) CONFIG=$(CONFIG) OUT=$(SEED_RUNS)-seed$$s \
+			$(if $(DATA_DIR),DATA_DIR=$(abspath $(DATA_DIR))) ARGS="--seed $$s --no-progress $(ARGS)" || exit 1; \
+	done
+	runs=""; for s in $(SEEDS); do \
+		if [ -d $(SEED_RUNS)-seed$$s-sample ] && [ -z "$(DATA_DIR)$$DATA_DIR" ]; then runs="$$runs $(SEED_RUNS)-seed$$s-sample"; \
+		else runs="$$runs $(SEED_RUNS)-seed$$s"; fi; \
+	done; $(PY) -m trainkit.spread $$runs
+
+# Training throughput on this machine, for every assignment that trains a reference (see each README).
+bench-train: venv
+	for a in $(ASSIGNMENTS); do \
+		if grep -q '^bench-train:' $$a/Makefile; then $(MAKE) -C $$a bench-train PYTHON=$(PY) || exit 1; fi; \
+	done
 
 # The group project's report template, built with the typst Python package (make -C project has the rest).
 project-report: venv

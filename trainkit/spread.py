@@ -1,8 +1,8 @@
 """The spread of a result over seeds: ``python -m trainkit.spread RUN_DIR... [--metric NAME ...]``.
 
 Reads each run folder's metrics.json (written by :class:`trainkit.run.Run`) and prints, for each
-result (a top-level number of metrics.json, such as ``test_accuracy``; all of them unless
-``--metric`` names some), the mean, the sample standard deviation (divided by n - 1), the
+result (a top-level number of metrics.json, such as ``test_accuracy``; every float unless
+``--metric`` names some: ints are counts), the mean, the sample standard deviation (divided by n - 1), the
 smallest and the largest value over the runs, and the seeds. Runs must share their config but
 for the seed, so that the spread is that of one experiment repeated; a run that did not finish
 is refused. This is how the READMEs' reference figures are made::
@@ -71,7 +71,8 @@ def spreads(run_dirs: Sequence[str | Path], metrics: Sequence[str] = ()) -> tupl
     seeds = [doc["config"].get("seed") for _, doc in docs]
     if len(set(map(str, seeds))) != len(seeds):
         raise ValueError(f"runs share a seed: {seeds}")
-    names = list(metrics) or [k for k, v in first.items() if _number(v) and k not in SKIPPED]
+    # By default every float result; ints are counts (num_train, ...), the same in every run.
+    names = list(metrics) or [k for k, v in first.items() if isinstance(v, float) and _number(v) and k not in SKIPPED]
     out = []
     for name in names:
         values = []

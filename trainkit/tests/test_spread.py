@@ -13,7 +13,7 @@ from trainkit.spread import main, spreads
 def write_run(folder, seed, accuracy, **config):
     folder.mkdir(parents=True)
     doc = {"config": {"lr": 0.1, "seed": seed, **config}, "finished": True, "test_accuracy": accuracy}
-    doc |= {"train_seconds": 12.0, "flag": True}
+    doc |= {"train_seconds": 12.0, "flag": True, "num_train": 500}
     (folder / "metrics.json").write_text(json.dumps(doc))
     return folder
 
@@ -21,7 +21,7 @@ def write_run(folder, seed, accuracy, **config):
 def test_mean_sample_std_and_range(tmp_path, capsys):
     runs = [write_run(tmp_path / f"s{i}", i, a) for i, a in enumerate([0.90, 0.92, 0.97])]
     (spread,), seeds = spreads(runs)
-    assert seeds == [0, 1, 2] and spread.name == "test_accuracy"  # seconds and bools are not results
+    assert seeds == [0, 1, 2] and spread.name == "test_accuracy"  # seconds, bools and counts are not results
     assert spread.mean == pytest.approx(statistics.mean([0.90, 0.92, 0.97]))
     assert spread.std == pytest.approx(statistics.stdev([0.90, 0.92, 0.97]))
     assert (spread.low, spread.high, spread.n) == (0.90, 0.97, 3)
