@@ -587,6 +587,18 @@ def test_checkpoint_refusal_gives_only_the_safe_advice(tmp_path):
         assert unsafe not in message
 
 
+def test_the_parameter_cap_of_the_cases_is_the_checkpoint_loaders():
+    """Do the scoring (tests/cases.py, trusted side) and load_my_model refuse models above the same size?"""
+    import importlib.util
+
+    from cifar_cnn.checkpoint import MAX_PARAMS
+
+    spec = importlib.util.spec_from_file_location("public_cases_cap", ROOT / "tests" / "cases.py")
+    cases = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cases)
+    assert cases.MAX_PARAMS == MAX_PARAMS
+
+
 def test_checkpoint_messages_name_the_submitted_file_not_the_grader_path():
     """Is the submitted checkpoint named as the student knows it, wherever it was unpacked?"""
     from cifar_cnn import checkpoint

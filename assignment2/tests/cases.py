@@ -19,6 +19,7 @@ from grader.cases import Case
 # The helpers the hidden case file imports (``from public_cases import ...``), and the cases.
 __all__ = [
     "CASES",
+    "MAX_PARAMS",
     "check_grads",
     "conv_case",
     "conv_inputs",
@@ -358,8 +359,12 @@ def run_mymodel(x, num_classes):
     }
 
 
+# The cap of cifar_cnn/checkpoint.py (MAX_PARAMS there), for the trusted side, which cannot import
+# the package: grading/test_reference.py checks that the two agree.
+MAX_PARAMS = 5_000_000
+
+
 def score_mymodel(got, expected, secret):
-    from cifar_cnn.checkpoint import MAX_PARAMS  # staff module: fine on the trusted side
     from grader.compare import shape_text  # trusted side only: the child has no grader.compare
 
     shape, finite, count = got.get("shape"), got.get("finite"), got.get("num_params")
