@@ -5,14 +5,14 @@ threads), then times, interleaved round by round in this one process so that a b
 a shared machine hits every variant alike:
 
 - ``decode``: decoding the committed sample's JPEG files (a run decodes its data once, at the start);
-- ``loader``: the DataLoader alone, as train.py builds it from the config (augmentation,
+- ``loader``: the DataLoader alone, as training.py builds it from the config (augmentation,
   normalisation, collation, ``num_workers`` processes);
-- ``step``: train.py's ``train_epoch`` on one fixed, already augmented batch (forward, loss,
+- ``step``: training.py's ``train_epoch`` on one fixed, already augmented batch (forward, loss,
   backward, optimizer step), in float32 and under bfloat16 autocast, with the batch and the model
-  in the channels-last memory format (what train.py uses) and in the default NCHW one, and
+  in the channels-last memory format (what training.py uses) and in the default NCHW one, and
   channels-last on one thread (when torch has more: what the other threads bring);
 - ``loop``: ``train_epoch`` over the loader (loader and step together), channels-last, both precisions;
-- ``evaluate``: train.py's ``evaluate`` (for the reference MyModel, with its test-time augmentation:
+- ``evaluate``: training.py's ``evaluate`` (for the reference MyModel, with its test-time augmentation:
   six forward passes an image), both precisions.
 
 The images are random ``uint8`` of CIFAR-10's shape: no timing depends on their content, and no data
@@ -39,9 +39,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from cifar_cnn.config import ConfigError, TrainConfig, load_config
+from cifar_cnn.config import ConfigError, TrainConfig
 from cifar_cnn.data import SAMPLE_DIR, ImageData, load_split
-from cifar_cnn.train import (
+from cifar_cnn.training import (
     build_criterion,
     build_model,
     cpu_features,
@@ -271,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--epoch-images", type=int, default=50_000, help="images an epoch, for the estimate")
     args = parser.parse_args(argv)
     try:
-        config = load_config(args.config)
+        config = TrainConfig.load(args.config)
         if args.threads is not None:
             if args.threads < 1:
                 raise ValueError(f"--threads: expected >= 1, got {args.threads}")

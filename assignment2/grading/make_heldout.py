@@ -3,7 +3,7 @@
     python grading/make_heldout.py --src DIR     (from assignment2/; DIR holds cifar10/{train,test}/<class>/)
 
 1,000 test images, 100 a class, that are not in the handout's sample (``data/sample``): the
-sample's own draw is replayed (``make_sample``: ``default_rng(0)``, per split and class), and
+sample's own draw is replayed (``trainkit.images.sample_image_folder``: ``default_rng(0)``, per split and class), and
 100 of each class's other 900 test images are drawn with ``default_rng(HELD_OUT_SEED)``. They
 are decoded as the loader decodes them (RGB, uint8, channels first) into
 ``grading/data/cifar10_heldout.npz``, never part of a handout; the labels stay on the trusted side.
@@ -30,7 +30,7 @@ def make_heldout(src: Path, dest: Path = HELD_OUT) -> Path:
     from cifar_cnn.data import CLASSES
 
     root = Path(src) / "cifar10" if (Path(src) / "cifar10").is_dir() else Path(src)
-    rng = np.random.default_rng(0)  # make_sample's draw
+    rng = np.random.default_rng(0)  # sample_image_folder's draw
     for name in CLASSES:
         rng.choice(len(list((root / "train" / name).iterdir())), size=20, replace=False)
     held = np.random.default_rng(HELD_OUT_SEED)

@@ -1,4 +1,4 @@
-"""Tests of ``make bench-train`` (cifar_cnn/bench_train.py) and of how train.py picks its precision."""
+"""Tests of ``make bench-train`` (cifar_cnn/bench_train.py) and of how training.py picks its precision."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from cifar_cnn import bench_train
-from cifar_cnn import train as ctrain
-from cifar_cnn.config import ConfigError, TrainConfig, load_config
+from cifar_cnn import training as ctrain
+from cifar_cnn.config import ConfigError, TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,7 +89,7 @@ def test_auto_is_a_precision_and_others_are_refused():
     with pytest.raises(ConfigError, match="precision"):
         TrainConfig(precision="bfloat16")
     assert set(ctrain.cpu_features()) == {"avx2", "avx512_f", "avx512_bf16", "amx_tile", "amx_bf16"}
-    assert load_config(ROOT / "configs" / "mymodel.yaml").precision in ("auto", "bf16", "fp32")
+    assert TrainConfig.load(ROOT / "configs" / "mymodel.yaml").precision in ("auto", "bf16", "fp32")
 
 
 def test_bench_train_says_when_the_model_is_not_written_yet(monkeypatch, capsys):

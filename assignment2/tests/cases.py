@@ -1,9 +1,9 @@
 """Public cases of assignment 2: run by `make test` here and by the autograder, compared the same way.
 
 Each case builds its inputs on the trusted side (from a generator seeded by the case's name),
-calls your code through a small ``_run_*`` function below, and compares what comes back with
+calls your code through a small ``run_*`` function below, and compares what comes back with
 the reference solution's outputs. Weights are injected (set on the layer or copied into the
-PyTorch module), so your initialisation never matters here. Read a ``_run_*`` function to see
+PyTorch module), so your initialisation never matters here. Read a ``run_*`` function to see
 exactly how your code is called. The hidden cases call your code the same way, with other
 shapes, strides, paddings, seeds and edge cases.
 """
@@ -16,25 +16,61 @@ import numpy as np
 
 from grader.cases import Case
 
+# The helpers the hidden case file imports (``from public_cases import ...``), and the cases.
+__all__ = [
+    "CASES",
+    "MAX_PARAMS",
+    "check_grads",
+    "conv_case",
+    "conv_inputs",
+    "convnet_case",
+    "convnet_inputs",
+    "focal_inputs",
+    "linear_inputs",
+    "model_inputs",
+    "out_size",
+    "pool_case",
+    "random_labels",
+    "run_conv",
+    "run_counts",
+    "run_focal",
+    "run_indices",
+    "run_linear",
+    "run_model",
+    "run_mymodel",
+    "run_pool",
+    "run_reg_loss",
+    "run_relu",
+    "run_reweight",
+    "run_sgd",
+    "run_softmax_ce",
+    "score_mymodel",
+    "sgd_inputs",
+    "sgd_layers",
+    "two_layer_shapes",
+    "vanilla_shapes",
+    "with_zeros",
+]
+
 # --------------------------------------------------------------------------- helpers
 
 
-def _labels(rng: np.random.Generator, N: int, K: int) -> np.ndarray:
+def random_labels(rng: np.random.Generator, N: int, K: int) -> np.ndarray:
     return rng.integers(0, K, size=N)
 
 
-def _with_zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+def with_zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Normal entries, a third of them set to exactly 0 (where ReLU's derivative is taken as 0)."""
     x = rng.standard_normal(shape)
     x[rng.random(shape) < 1 / 3] = 0.0
     return x
 
 
-def _out_size(size: int, K: int, stride: int, padding: int = 0) -> int:
+def out_size(size: int, K: int, stride: int, padding: int = 0) -> int:
     return 1 + (size + 2 * padding - K) // stride
 
 
-def _check_grads(run, params: dict, wrt: dict[str, str], output: str = "out", tol: float = 1e-5):
+def check_grads(run, params: dict, wrt: dict[str, str], output: str = "out", tol: float = 1e-5):
     """verify hook (oracle only): each gradient output matches centred differences of ``sum(output * dout)``.
 
     ``wrt`` maps an input name to the output that holds its gradient; ``run`` reads the
@@ -56,7 +92,7 @@ def _check_grads(run, params: dict, wrt: dict[str, str], output: str = "out", to
 # --------------------------------------------------------------------------- layers.py
 
 
-def _run_conv(x, w, b, dout, stride, padding):
+def run_conv(x, w, b, dout, stride, padding):
     from cifar_cnn.layers import Conv2d
 
     F, C, K, _ = w.shape
@@ -67,9 +103,9 @@ def _run_conv(x, w, b, dout, stride, padding):
     return {"out": out, "dx": dx, "dw": conv.dw, "db": conv.db}
 
 
-def _conv_inputs(N: int, C: int, H: int, W: int, F: int, K: int, stride: int, padding: int):
+def conv_inputs(N: int, C: int, H: int, W: int, F: int, K: int, stride: int, padding: int):
     def inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
-        H_out, W_out = _out_size(H, K, stride, padding), _out_size(W, K, stride, padding)
+        H_out, W_out = out_size(H, K, stride, padding), out_size(W, K, stride, padding)
         return {
             "x": rng.standard_normal((N, C, H, W)),
             "w": rng.standard_normal((F, C, K, K)) / np.sqrt(C * K * K),
@@ -80,20 +116,20 @@ def _conv_inputs(N: int, C: int, H: int, W: int, F: int, K: int, stride: int, pa
     return inputs
 
 
-def _conv_case(name, title, N, C, H, W, F, K, stride, padding, points=2.0) -> Case:
+def conv_case(name, title, N, C, H, W, F, K, stride, padding, points=2.0) -> Case:
     params = {"stride": stride, "padding": padding}
     return Case(
         name,
         title,
-        _run_conv,
-        inputs=_conv_inputs(N, C, H, W, F, K, stride, padding),
+        run_conv,
+        inputs=conv_inputs(N, C, H, W, F, K, stride, padding),
         params=params,
         points=points,
-        verify=_check_grads(_run_conv, params, {"x": "dx", "w": "dw", "b": "db"}),
+        verify=check_grads(run_conv, params, {"x": "dx", "w": "dw", "b": "db"}),
     )
 
 
-def _run_pool(x, dout, kernel_size, stride):
+def run_pool(x, dout, kernel_size, stride):
     from cifar_cnn.layers import MaxPool2d
 
     pool = MaxPool2d(kernel_size, stride)
@@ -101,25 +137,25 @@ def _run_pool(x, dout, kernel_size, stride):
     return {"out": out, "dx": pool.backward(dout)}
 
 
-def _pool_case(name, title, N, C, H, W, K, stride, points=2.0) -> Case:
+def pool_case(name, title, N, C, H, W, K, stride, points=2.0) -> Case:
     params = {"kernel_size": K, "stride": stride}
 
     def inputs(rng):
-        shape = (N, C, _out_size(H, K, stride), _out_size(W, K, stride))
+        shape = (N, C, out_size(H, K, stride), out_size(W, K, stride))
         return {"x": rng.standard_normal((N, C, H, W)), "dout": rng.standard_normal(shape)}
 
     return Case(
         name,
         title,
-        _run_pool,
+        run_pool,
         inputs=inputs,
         params=params,
         points=points,
-        verify=_check_grads(_run_pool, params, {"x": "dx"}),
+        verify=check_grads(run_pool, params, {"x": "dx"}),
     )
 
 
-def _run_relu(x, dout):
+def run_relu(x, dout):
     from cifar_cnn.layers import ReLU
 
     relu = ReLU()
@@ -127,7 +163,7 @@ def _run_relu(x, dout):
     return {"out": out, "dx": relu.backward(dout)}
 
 
-def _run_linear(x, w, b, dout):
+def run_linear(x, w, b, dout):
     from cifar_cnn.layers import Linear
 
     D, M = w.shape
@@ -138,7 +174,7 @@ def _run_linear(x, w, b, dout):
     return {"out": out, "dx": dx, "dw": fc.dw, "db": fc.db}
 
 
-def _linear_inputs(x_shape: tuple[int, ...], M: int):
+def linear_inputs(x_shape: tuple[int, ...], M: int):
     def inputs(rng):
         D = int(np.prod(x_shape[1:]))
         return {
@@ -151,7 +187,7 @@ def _linear_inputs(x_shape: tuple[int, ...], M: int):
     return inputs
 
 
-def _run_softmax_ce(scores, y):
+def run_softmax_ce(scores, y):
     from cifar_cnn.layers import SoftmaxCrossEntropy
 
     criterion = SoftmaxCrossEntropy()
@@ -164,7 +200,7 @@ def _run_softmax_ce(scores, y):
 _NET_KEYS = ("conv_w", "conv_b", "fc_w", "fc_b")
 
 
-def _run_convnet(x, y, conv_w, conv_b, fc_w, fc_b, stride, padding, pool):
+def run_convnet(x, y, conv_w, conv_b, fc_w, fc_b, stride, padding, pool):
     """conv -> ReLU -> max pool -> linear, built from the given layers; your ConvNet chains them."""
     from cifar_cnn.convnet import ConvNet
     from cifar_cnn.layers import Conv2d, Linear, MaxPool2d, ReLU
@@ -181,13 +217,13 @@ def _run_convnet(x, y, conv_w, conv_b, fc_w, fc_b, stride, padding, pool):
     return {"loss": float(loss), "scores": scores, "dx": dx, "grads": grads}
 
 
-def _convnet_inputs(N: int, C: int, H: int, F: int, K: int, stride: int, padding: int, pool: int, classes: int):
+def convnet_inputs(N: int, C: int, H: int, F: int, K: int, stride: int, padding: int, pool: int, classes: int):
     def inputs(rng):
-        side = _out_size(_out_size(H, K, stride, padding), pool, pool)
+        side = out_size(out_size(H, K, stride, padding), pool, pool)
         D = F * side * side
         return {
             "x": rng.standard_normal((N, C, H, H)),
-            "y": _labels(rng, N, classes),
+            "y": random_labels(rng, N, classes),
             "conv_w": rng.standard_normal((F, C, K, K)) / np.sqrt(C * K * K),
             "conv_b": 0.1 * rng.standard_normal(F),
             "fc_w": rng.standard_normal((D, classes)) / np.sqrt(D),
@@ -197,24 +233,24 @@ def _convnet_inputs(N: int, C: int, H: int, F: int, K: int, stride: int, padding
     return inputs
 
 
-def _convnet_case(name, title, N, C, H, F, K, stride, padding, pool, classes, points=3.0) -> Case:
+def convnet_case(name, title, N, C, H, F, K, stride, padding, pool, classes, points=3.0) -> Case:
     params = {"stride": stride, "padding": padding, "pool": pool}
     wrt = {"x": "dx"} | {k: f"grads.{k}" for k in _NET_KEYS}
     return Case(
         name,
         title,
-        _run_convnet,
-        inputs=_convnet_inputs(N, C, H, F, K, stride, padding, pool, classes),
+        run_convnet,
+        inputs=convnet_inputs(N, C, H, F, K, stride, padding, pool, classes),
         params=params,
         points=points,
-        verify=_check_grads(_run_convnet, params, wrt, output="loss"),
+        verify=check_grads(run_convnet, params, wrt, output="loss"),
     )
 
 
 # --------------------------------------------------------------------------- optim.py
 
 
-def _sgd_inputs(steps: int):
+def sgd_inputs(steps: int):
     shapes = {"w0": (2, 3, 2, 2), "b0": (2,), "w1": (5, 3), "b1": (3,)}
 
     def inputs(rng):
@@ -226,14 +262,14 @@ def _sgd_inputs(steps: int):
     return inputs
 
 
-def _layers(arrays: dict[str, np.ndarray], count: int = 2) -> list[types.SimpleNamespace]:
+def sgd_layers(arrays: dict[str, np.ndarray], count: int = 2) -> list[types.SimpleNamespace]:
     return [types.SimpleNamespace(w=arrays[f"p_w{i}"], b=arrays[f"p_b{i}"]) for i in range(count)]
 
 
-def _run_sgd(steps, learning_rate, reg, momentum, **arrays):
+def run_sgd(steps, learning_rate, reg, momentum, **arrays):
     from cifar_cnn.optim import SGD
 
-    layers = _layers(arrays)
+    layers = sgd_layers(arrays)
     opt = SGD(learning_rate, reg=reg, momentum=momentum)
     out = {}
     for t in range(steps):
@@ -244,10 +280,10 @@ def _run_sgd(steps, learning_rate, reg, momentum, **arrays):
     return out
 
 
-def _run_reg_loss(reg, **arrays):
+def run_reg_loss(reg, **arrays):
     from cifar_cnn.optim import SGD
 
-    return {"reg_loss": float(SGD(0.1, reg=reg).regularization_loss(_layers(arrays)))}
+    return {"reg_loss": float(SGD(0.1, reg=reg).regularization_loss(sgd_layers(arrays)))}
 
 
 # --------------------------------------------------------------------------- models.py (PyTorch)
@@ -275,7 +311,7 @@ def _num_params(model) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def _run_model(x, cls_name, kwargs, **state):
+def run_model(x, cls_name, kwargs, **state):
     """Scores of ``x`` with injected weights, and the number of trainable parameters."""
     import torch
 
@@ -286,7 +322,7 @@ def _run_model(x, cls_name, kwargs, **state):
     return {"scores": scores.detach().numpy(), "num_params": _num_params(model)}
 
 
-def _model_inputs(x_shape: tuple[int, ...], shapes: dict[str, tuple[int, ...]]):
+def model_inputs(x_shape: tuple[int, ...], shapes: dict[str, tuple[int, ...]]):
     def inputs(rng):
         out = {"x": rng.standard_normal(x_shape)}
         for name, shape in shapes.items():
@@ -297,18 +333,15 @@ def _model_inputs(x_shape: tuple[int, ...], shapes: dict[str, tuple[int, ...]]):
     return inputs
 
 
-def _two_layer_shapes(D: int, H: int, K: int) -> dict[str, tuple[int, ...]]:
+def two_layer_shapes(D: int, H: int, K: int) -> dict[str, tuple[int, ...]]:
     return {"fc1.weight": (H, D), "fc1.bias": (H,), "fc2.weight": (K, H), "fc2.bias": (K,)}
 
 
-def _vanilla_shapes(K: int) -> dict[str, tuple[int, ...]]:
+def vanilla_shapes(K: int) -> dict[str, tuple[int, ...]]:
     return {"conv1.weight": (32, 3, 7, 7), "conv1.bias": (32,), "fc1.weight": (K, 32 * 13 * 13), "fc1.bias": (K,)}
 
 
-_MAX_PARAMS = 5_000_000
-
-
-def _run_mymodel(x, num_classes):
+def run_mymodel(x, num_classes):
     """Your MyModel on a batch (evaluation mode): the shape of the scores and the parameter count."""
     import torch
 
@@ -326,7 +359,12 @@ def _run_mymodel(x, num_classes):
     }
 
 
-def _score_mymodel(got, expected, secret):
+# The cap of cifar_cnn/checkpoint.py (MAX_PARAMS there), for the trusted side, which cannot import
+# the package: grading/test_reference.py checks that the two agree.
+MAX_PARAMS = 5_000_000
+
+
+def score_mymodel(got, expected, secret):
     from grader.compare import shape_text  # trusted side only: the child has no grader.compare
 
     shape, finite, count = got.get("shape"), got.get("finite"), got.get("num_params")
@@ -336,8 +374,8 @@ def _score_mymodel(got, expected, secret):
         return 0.0, f"scores: shape {shape_text(shape)}, expected {shape_text(expected['shape'])}"
     if not bool(finite):
         return 0.0, "scores: not all finite"
-    if int(count) > _MAX_PARAMS:
-        return 0.0, f"MyModel has {int(count):,} parameters, more than the {_MAX_PARAMS:,} allowed"
+    if int(count) > MAX_PARAMS:
+        return 0.0, f"MyModel has {int(count):,} parameters, more than the {MAX_PARAMS:,} allowed"
     return 1.0, "ok"
 
 
@@ -364,7 +402,7 @@ def _heldout_test_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
         return {"images": held["images"][order], "labels": held["labels"][order]}
 
 
-def _run_checkpoint(images):
+def run_checkpoint(images):
     """Your MyModel with the weights of cifar_cnn/my_model.pt: predicted classes of the images."""
     from cifar_cnn.checkpoint import load_my_model, predict
 
@@ -386,14 +424,14 @@ def _score_checkpoint(got, expected, secret):
 # --------------------------------------------------------------------------- losses.py, imbalance.py
 
 
-def _run_reweight(counts, beta):
+def run_reweight(counts, beta):
     from cifar_cnn.losses import reweight
 
     weights = reweight([int(n) for n in counts], beta=beta)
     return {"weights": weights.detach().numpy()}
 
 
-def _run_focal(logits, target, gamma, weight=None):
+def run_focal(logits, target, gamma, weight=None):
     """FocalLoss(weight, gamma) on float64 logits: the loss, its gradient, and its difference from F.cross_entropy."""
     import torch
     import torch.nn.functional as F
@@ -413,7 +451,7 @@ def _run_focal(logits, target, gamma, weight=None):
     }
 
 
-def _focal_inputs(N: int, K: int, scale: float = 2.0, weighted: bool = True):
+def focal_inputs(N: int, K: int, scale: float = 2.0, weighted: bool = True):
     def inputs(rng):
         out = {"logits": scale * rng.standard_normal((N, K)), "target": rng.integers(0, K, size=N)}
         if weighted:
@@ -424,14 +462,14 @@ def _focal_inputs(N: int, K: int, scale: float = 2.0, weighted: bool = True):
     return inputs
 
 
-def _run_counts(n_max, num_classes, imbalance_factor):
+def run_counts(n_max, num_classes, imbalance_factor):
     from cifar_cnn.imbalance import long_tailed_counts
 
     counts = long_tailed_counts(int(n_max), int(num_classes), int(imbalance_factor))
     return {"counts": np.array([int(n) for n in counts], dtype=np.int64)}
 
 
-def _run_indices(labels, counts):
+def run_indices(labels, counts):
     from cifar_cnn.imbalance import long_tailed_indices
 
     return {"indices": np.asarray(long_tailed_indices(labels, [int(n) for n in counts]), dtype=np.int64)}
@@ -439,33 +477,33 @@ def _run_indices(labels, counts):
 
 CASES = [
     # layers.py
-    _conv_case(
+    conv_case(
         "conv_basic", "Conv2d: forward and backward, N=2 C=3 8x8, F=4, K=3, stride 1, padding 1", 2, 3, 8, 8, 4, 3, 1, 1
     ),
-    _conv_case("conv_stride2", "Conv2d: stride 2, padding 0, N=2 C=2 7x9, F=3, K=3", 2, 2, 7, 9, 3, 3, 2, 0),
-    _pool_case("maxpool_2x2", "MaxPool2d: 2x2 windows, stride 2, on N=2 C=3 6x8", 2, 3, 6, 8, 2, 2),
+    conv_case("conv_stride2", "Conv2d: stride 2, padding 0, N=2 C=2 7x9, F=3, K=3", 2, 2, 7, 9, 3, 3, 2, 0),
+    pool_case("maxpool_2x2", "MaxPool2d: 2x2 windows, stride 2, on N=2 C=3 6x8", 2, 3, 6, 8, 2, 2),
     Case(
         "relu_forward_backward",
         "ReLU: forward and backward on (2, 3, 4, 5) with exact zeros (derivative 0 at 0)",
-        _run_relu,
-        inputs=lambda rng: {"x": _with_zeros(rng, (2, 3, 4, 5)), "dout": rng.standard_normal((2, 3, 4, 5))},
+        run_relu,
+        inputs=lambda rng: {"x": with_zeros(rng, (2, 3, 4, 5)), "dout": rng.standard_normal((2, 3, 4, 5))},
     ),
     Case(
         "linear_flatten",
         "Linear: input (3, 2, 2, 2) flattened to (3, 8), M=4; dx shaped like x",
-        _run_linear,
-        inputs=_linear_inputs((3, 2, 2, 2), 4),
-        verify=_check_grads(_run_linear, {}, {"x": "dx", "w": "dw", "b": "db"}),
+        run_linear,
+        inputs=linear_inputs((3, 2, 2, 2), 4),
+        verify=check_grads(run_linear, {}, {"x": "dx", "w": "dw", "b": "db"}),
     ),
     Case(
         "softmax_ce_values",
         "SoftmaxCrossEntropy: mean loss and gradient of (5, 4) scores",
-        _run_softmax_ce,
-        inputs=lambda rng: {"scores": 2 * rng.standard_normal((5, 4)), "y": _labels(rng, 5, 4)},
-        verify=_check_grads(_run_softmax_ce, {}, {"scores": "dscores"}, output="loss"),
+        run_softmax_ce,
+        inputs=lambda rng: {"scores": 2 * rng.standard_normal((5, 4)), "y": random_labels(rng, 5, 4)},
+        verify=check_grads(run_softmax_ce, {}, {"scores": "dscores"}, output="loss"),
     ),
     # convnet.py
-    _convnet_case(
+    convnet_case(
         "convnet_forward_backward",
         "ConvNet: conv(3x3, pad 1) -> ReLU -> pool 2 -> linear; loss, scores, dx and every gradient",
         2,
@@ -482,47 +520,47 @@ CASES = [
     Case(
         "sgd_momentum_reg",
         "SGD.step: three steps with momentum=0.9 and reg=0.05 (weights only) over two layers",
-        _run_sgd,
-        inputs=_sgd_inputs(3),
+        run_sgd,
+        inputs=sgd_inputs(3),
         params={"steps": 3, "learning_rate": 0.1, "reg": 0.05, "momentum": 0.9},
         points=2,
     ),
     Case(
         "regularization_loss_values",
         "SGD.regularization_loss: 0.5 * reg * sum of squared weights (not biases)",
-        _run_reg_loss,
-        inputs=lambda rng: {k: v for k, v in _sgd_inputs(0)(rng).items()},
+        run_reg_loss,
+        inputs=lambda rng: {k: v for k, v in sgd_inputs(0)(rng).items()},
         params={"reg": 0.3},
     ),
     # models.py
     Case(
         "two_layer_net_forward",
         "TwoLayerNet(48, 5, 3): scores of a (4, 3, 4, 4) batch with injected weights, and the parameter count",
-        _run_model,
-        inputs=_model_inputs((4, 3, 4, 4), _two_layer_shapes(48, 5, 3)),
+        run_model,
+        inputs=model_inputs((4, 3, 4, 4), two_layer_shapes(48, 5, 3)),
         params={"cls_name": "TwoLayerNet", "kwargs": {"input_dim": 48, "hidden_dim": 5, "num_classes": 3}},
         points=2,
     ),
     Case(
         "vanilla_cnn_forward",
         "VanillaCNN(): scores of a (2, 3, 32, 32) batch with injected weights, and the parameter count",
-        _run_model,
-        inputs=_model_inputs((2, 3, 32, 32), _vanilla_shapes(10)),
+        run_model,
+        inputs=model_inputs((2, 3, 32, 32), vanilla_shapes(10)),
         params={"cls_name": "VanillaCNN", "kwargs": {}},
         points=2,
     ),
     Case(
         "mymodel_shape",
         "MyModel(): (2, 3, 32, 32) -> finite (2, 10) scores, at most 5 million parameters",
-        _run_mymodel,
+        run_mymodel,
         inputs=lambda rng: {"x": rng.standard_normal((2, 3, 32, 32))},
         params={"num_classes": 10},
-        score=_score_mymodel,
+        score=score_mymodel,
     ),
     Case(
         "mymodel_checkpoint_accuracy",
         "MyModel with your cifar_cnn/my_model.pt: accuracy on 1,000 held-out CIFAR-10 test images",
-        _run_checkpoint,
+        run_checkpoint,
         inputs=_sample_test_inputs,
         graded_inputs=_heldout_test_inputs,
         secret=("labels",),
@@ -534,7 +572,7 @@ CASES = [
     Case(
         "reweight_values",
         "reweight: class-balanced weights, beta=0.9999 (the long-tailed counts of factor 100 here; others when graded)",
-        _run_reweight,
+        run_reweight,
         inputs=lambda rng: {"counts": np.array([5000, 2997, 1796, 1077, 645, 387, 232, 139, 83, 50])},
         graded_inputs=lambda rng: {"counts": np.sort(rng.integers(20, 5000, size=int(rng.integers(5, 12))))[::-1]},
         params={"beta": 0.9999},
@@ -542,15 +580,15 @@ CASES = [
     Case(
         "focal_gamma0_is_cross_entropy",
         "FocalLoss(gamma=0) without weights equals F.cross_entropy (loss and gradient), N=6 K=5",
-        _run_focal,
-        inputs=_focal_inputs(6, 5, weighted=False),
+        run_focal,
+        inputs=focal_inputs(6, 5, weighted=False),
         params={"gamma": 0.0},
     ),
     Case(
         "focal_weighted_gamma2",
         "FocalLoss(weight, gamma=2): mean over the batch of w[y] (1 - p)^2 (-log p), and its gradient, N=7 K=4",
-        _run_focal,
-        inputs=_focal_inputs(7, 4),
+        run_focal,
+        inputs=focal_inputs(7, 4),
         params={"gamma": 2.0},
         points=2,
     ),
@@ -558,7 +596,7 @@ CASES = [
     Case(
         "long_tailed_counts_100",
         "long_tailed_counts: the exponential profile of Cui et al. (5000, 10, 100 here; other sizes when graded)",
-        _run_counts,
+        run_counts,
         inputs=lambda rng: {"n_max": np.array(5000), "num_classes": np.array(10), "imbalance_factor": np.array(100)},
         graded_inputs=lambda rng: {
             "n_max": rng.integers(1000, 6000),
@@ -569,7 +607,7 @@ CASES = [
     Case(
         "long_tailed_indices_small",
         "long_tailed_indices: the first counts[c] examples of each class, sorted, on 40 labels of 4 classes",
-        _run_indices,
+        run_indices,
         inputs=lambda rng: {
             "labels": np.repeat(np.arange(4), 10)[rng.permutation(40)],
             "counts": np.array([10, 5, 3, 1]),

@@ -1,16 +1,16 @@
-"""What every command shares: its arguments, the device, the output folder, a progress bar, metrics.json."""
+"""What the explanation commands (run_*.py) share: their arguments, the output folder, the test images.
+
+The device, progress bars and metrics.json come from trainkit (``resolve_device``, ``progress``,
+``trainkit.files.write_json``); the training command is ``trainkit.run.main`` itself (train.py).
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
 
 import torch
-
-T = TypeVar("T")
 
 
 def parse_args(prog: str, description: str, argv: Sequence[str] | None, data: bool = True) -> argparse.Namespace:
@@ -24,40 +24,17 @@ def parse_args(prog: str, description: str, argv: Sequence[str] | None, data: bo
     where = "CIFAR-10 folder (else DATA_DIR, else data/sample)" if data else "unused by this command"
     parser.add_argument("--data-dir", default=None, help=where)
     parser.add_argument("--out", default=None, help="output folder (default runs/<config name>)")
-    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: CUDA when present")
     parser.add_argument("--seed", type=int, default=None, help="overrides the config's seed")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available here (use auto or cpu)")
-    if name not in ("cpu", "cuda"):
-        raise ValueError(f"--device {name}: expected auto, cpu or cuda")
-    return torch.device(name)
-
-
 def out_dir(args: argparse.Namespace) -> Path:
+    """``--out``, else ``runs/<config name>``; made if missing."""
     out = Path(args.out) if args.out else Path("runs") / Path(args.config).stem
     out.mkdir(parents=True, exist_ok=True)
     return out
-
-
-def progress(items: Iterable[T], desc: str, enabled: bool = True, total: int | None = None) -> Iterable[T]:
-    if not enabled:
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, desc=desc, total=total, leave=False, dynamic_ncols=True)
-
-
-def write_metrics(out: Path, metrics: dict[str, Any]) -> Path:
-    path = out / "metrics.json"
-    path.write_text(json.dumps(metrics, indent=2) + "\n")
-    return path
 
 
 def test_images(classifier, data_dir: str | None, count: int) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
@@ -81,9 +58,10 @@ def test_images(classifier, data_dir: str | None, count: int) -> tuple[torch.Ten
             y = model(x).argmax(dim=1)
         return x, y, [f"{n}: {classifier.classes[int(c)][:12]}" for n, c in zip(names, y, strict=True)]
 
-    from cnn_vis.data import load_split, resolve_data_dir
+    from cnn_vis.data import SAMPLE_DIR, find_data, load_split
+    from trainkit.run import resolve_data
 
-    data = load_split(resolve_data_dir(data_dir), "test")
+    data = load_split(resolve_data(data_dir, SAMPLE_DIR, find_data).path, "test")
     x_all = normalize(data.images, classifier.mean, classifier.std)
     with torch.no_grad():
         pred = torch.cat([model(x_all[i : i + 500]).argmax(dim=1) for i in range(0, len(x_all), 500)])

@@ -13,18 +13,20 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from cnn_vis.cli import out_dir, parse_args, progress, resolve_device, write_metrics
-from cnn_vis.config import ClassVisConfig, ConfigError, load_config
+from cnn_vis.cli import out_dir, parse_args
+from cnn_vis.config import ClassVisConfig, ConfigError
 from cnn_vis.figures import image_grid
 from cnn_vis.images import denormalize, pixel_bounds
 from cnn_vis.model import load_classifier
+from trainkit.files import write_json
+from trainkit.run import METRICS, progress, resolve_device
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args("python -m cnn_vis.run_class_vis", __doc__.split("\n")[0], argv, data=False)
     try:
         device = resolve_device(args.device)
-        config = load_config(args.config, ClassVisConfig)
+        config = ClassVisConfig.load(args.config)
         if args.seed is not None:
             config = config.replace(seed=args.seed)
         classifier = load_classifier(config.model, config.checkpoint)
@@ -40,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     side = classifier.image_size
     rng = np.random.default_rng(config.seed)
     finals, probabilities = [], {}
-    for target in progress(classes, "classes", not args.no_progress):
+    for target in progress(classes, enabled=not args.no_progress, desc="classes"):
         init = torch.from_numpy(0.1 * rng.standard_normal((1, 3, side, side))).float().to(device)
         jitters = draw_jitters(rng, config.num_iterations, config.max_jitter)
         img = create_class_visualization(
@@ -69,8 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"class visualisation, {config.num_iterations} iterations (lowest target probability {worst:.3f})",
         labels=[f"{n}\np={probabilities[n]:.3f}" for n in names],
     )
-    write_metrics(
-        out,
+    write_json(
+        out / METRICS,
         {"config": config.to_dict(), "device": str(device), "probability": probabilities, "min_probability": worst},
     )
     print(f"wrote {out / 'class_visualization.png'} and {out / 'metrics.json'}")

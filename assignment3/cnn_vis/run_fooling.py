@@ -14,18 +14,20 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from cnn_vis.cli import out_dir, parse_args, progress, resolve_device, test_images, write_metrics
-from cnn_vis.config import ConfigError, FoolingConfig, load_config
+from cnn_vis.cli import out_dir, parse_args, test_images
+from cnn_vis.config import ConfigError, FoolingConfig
 from cnn_vis.figures import image_grid
 from cnn_vis.images import denormalize
 from cnn_vis.model import load_classifier
+from trainkit.files import write_json
+from trainkit.run import METRICS, progress, resolve_device
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args("python -m cnn_vis.run_fooling", __doc__.split("\n")[0], argv)
     try:
         device = resolve_device(args.device)
-        config = load_config(args.config, FoolingConfig)
+        config = FoolingConfig.load(args.config)
         if args.seed is not None:
             config = config.replace(seed=args.seed)
         classifier = load_classifier(config.model, config.checkpoint)
@@ -43,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     std = torch.tensor(classifier.std, device=device).view(1, -1, 1, 1)
     rows: list[dict[str, object]] = []
     fooled_images = []
-    for i in progress(range(len(y)), "fooling", not args.no_progress):
+    for i in progress(range(len(y)), enabled=not args.no_progress, desc="fooling"):
         fooled, steps = make_fooling_image(
             model, x[i : i + 1].to(device), targets[i], config.step_size, config.max_steps
         )
@@ -89,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         row_titles=["original", "fooled", "difference"],
         labels=[f"{r['image']}\n-> {r['target']}" for r in rows[shown]],
     )
-    write_metrics(out, {"config": config.to_dict(), "device": str(device), **summary, "images": rows})
+    write_json(out / METRICS, {"config": config.to_dict(), "device": str(device), **summary, "images": rows})
     print(f"wrote {out / 'fooling.png'} and {out / 'metrics.json'}")
     return 0
 

@@ -17,18 +17,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnn_vis.cli import out_dir, parse_args, resolve_device, test_images, write_metrics
-from cnn_vis.config import ConfigError, MapsConfig, load_config
+from cnn_vis.cli import out_dir, parse_args, test_images
+from cnn_vis.config import ConfigError, MapsConfig
 from cnn_vis.figures import contact_sheet
 from cnn_vis.images import denormalize
 from cnn_vis.model import load_classifier
+from trainkit.files import write_json
+from trainkit.run import METRICS, resolve_device
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args("python -m cnn_vis.run_maps", __doc__.split("\n")[0], argv)
     try:
         device = resolve_device(args.device)
-        config = load_config(args.config, MapsConfig)
+        config = MapsConfig.load(args.config)
         classifier = load_classifier(config.model, config.checkpoint)
         x, y, labels = test_images(classifier, args.data_dir, config.num_images)
     except (ConfigError, OSError, ValueError) as exc:
@@ -90,8 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"integrated gradients: |convergence delta| at most {max(abs(d) for d in delta):.3g} "
         f"(score gaps {float(gap.abs().min()):.3g} to {float(gap.abs().max()):.3g})"
     )
-    write_metrics(
-        out,
+    write_json(
+        out / METRICS,
         {
             "config": config.to_dict(),
             "device": str(device),

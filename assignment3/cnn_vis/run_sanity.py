@@ -13,18 +13,20 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cnn_vis.cli import out_dir, parse_args, progress, resolve_device, test_images, write_metrics
-from cnn_vis.config import ConfigError, SanityConfig, load_config
+from cnn_vis.cli import out_dir, parse_args, test_images
+from cnn_vis.config import ConfigError, SanityConfig
 from cnn_vis.figures import image_grid, line_plot, map_to_image
 from cnn_vis.model import load_classifier
 from cnn_vis.sanity import cascading_randomization, layer_groups, method_maps, spearman
+from trainkit.files import write_json
+from trainkit.run import METRICS, progress, resolve_device
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args("python -m cnn_vis.run_sanity", __doc__.split("\n")[0], argv)
     try:
         device = resolve_device(args.device)
-        config = load_config(args.config, SanityConfig)
+        config = SanityConfig.load(args.config)
         if args.seed is not None:
             config = config.replace(seed=args.seed)
         classifier = load_classifier(config.model, config.checkpoint)
@@ -41,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     table: dict[str, list[float]] = {m: [] for m in fns}
     first_maps: dict[str, list[np.ndarray]] = {m: [] for m in fns}
     cascade = cascading_randomization(model, config.seed)
-    for step, current in progress(cascade, "randomising", not args.no_progress, total=len(steps)):
+    for step, current in progress(cascade, enabled=not args.no_progress, desc="randomising", total=len(steps)):
         for method, fn in fns.items():
             maps = fn(current, x, y).detach().cpu().double().numpy()  # (N, H, W)
             if step == "none":
@@ -68,8 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         row_titles=list(fns),
         labels=steps,
     )
-    write_metrics(
-        out,
+    write_json(
+        out / METRICS,
         {
             "config": config.to_dict(),
             "device": str(device),

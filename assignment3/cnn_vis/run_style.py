@@ -16,12 +16,14 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from cnn_vis.cli import out_dir, parse_args, resolve_device, write_metrics
-from cnn_vis.config import ConfigError, StyleConfig, load_config
+from cnn_vis.cli import out_dir, parse_args
+from cnn_vis.config import ConfigError, StyleConfig
 from cnn_vis.data import MEAN, STD
 from cnn_vis.figures import image_grid, line_plot
 from cnn_vis.images import denormalize, load_image, normalize
 from cnn_vis.model import CHECKPOINT, IMAGENET_MEAN, IMAGENET_STD, cached_torchvision, load_cifar_net, without_inplace
+from trainkit.files import write_json
+from trainkit.run import METRICS, resolve_device
 
 
 def feature_extractor(config: StyleConfig) -> tuple[Callable[[torch.Tensor], list[torch.Tensor]], tuple, tuple]:
@@ -61,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args("python -m cnn_vis.run_style", __doc__.split("\n")[0], argv, data=False)
     try:
         device = resolve_device(args.device)
-        config = load_config(args.config, StyleConfig)
+        config = StyleConfig.load(args.config)
         if args.seed is not None:
             config = config.replace(seed=args.seed)
         extract, mean, std = feature_extractor(config)
@@ -132,8 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "loss",
         log=True,
     )
-    write_metrics(
-        out,
+    write_json(
+        out / METRICS,
         {
             "config": config.to_dict(),
             "device": str(device),

@@ -1,11 +1,11 @@
 """Public cases of assignment 3: run by `make test` here and by the autograder, compared the same way.
 
 Each case builds its inputs on the trusted side (from a generator seeded by the case's name),
-calls your code through a small ``_run_*`` function below, and compares what comes back with
-the reference solution's outputs. The models are tiny float64 CNNs built here (``_tiny_net``)
+calls your code through a small ``run_*`` function below, and compares what comes back with
+the reference solution's outputs. The models are tiny float64 CNNs built here (``tiny_net``)
 whose weights are inputs of the case (``w.<parameter name>``), so neither the trained
 checkpoint nor any data set is needed, and your own random numbers never matter. Read a
-``_run_*`` function to see exactly how your code is called. The hidden cases call your code
+``run_*`` function to see exactly how your code is called. The hidden cases call your code
 the same way, with other shapes, layers, classes, step budgets and seeds.
 """
 
@@ -14,6 +14,42 @@ from __future__ import annotations
 import numpy as np
 
 from grader.cases import Case
+
+# The helpers the hidden case file imports (``from public_cases import ...``), and the cases.
+__all__ = [
+    "CASES",
+    "TOL",
+    "check_score_gradient",
+    "class_vis_inputs",
+    "fooling_inputs",
+    "guided_relu_inputs",
+    "hooks_left",
+    "net_inputs",
+    "run_captum",
+    "run_class_vis",
+    "run_class_vis_step",
+    "run_content_loss",
+    "run_fooling",
+    "run_fooling_step",
+    "run_grad_cam",
+    "run_gram",
+    "run_guided_backprop",
+    "run_guided_grad_cam",
+    "run_guided_relu",
+    "run_integrated_gradients",
+    "run_jitter",
+    "run_layer_conductance",
+    "run_saliency",
+    "run_score_gradient",
+    "run_style_loss",
+    "run_style_transfer",
+    "run_tv_loss",
+    "style_loss_inputs",
+    "style_transfer_inputs",
+    "tiny_net",
+    "to_numpy",
+    "to_tensor",
+]
 
 # --------------------------------------------------------------------------- helpers
 
@@ -41,8 +77,8 @@ def _net_weights(rng: np.random.Generator, shapes: dict[str, tuple[int, ...]]) -
     return out
 
 
-def _net_inputs(N: int, C: int, H: int, W: int, K: int, F1: int = 4, F2: int = 6, baseline: bool = False):
-    """Images ``x (N, C, H, W)``, classes ``y (N,)`` and the weights of ``_tiny_net``."""
+def net_inputs(N: int, C: int, H: int, W: int, K: int, F1: int = 4, F2: int = 6, baseline: bool = False):
+    """Images ``x (N, C, H, W)``, classes ``y (N,)`` and the weights of ``tiny_net``."""
 
     def inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
         arrays = {
@@ -57,7 +93,7 @@ def _net_inputs(N: int, C: int, H: int, W: int, K: int, F1: int = 4, F2: int = 6
     return inputs
 
 
-def _tiny_net(w: dict[str, np.ndarray]):
+def tiny_net(w: dict[str, np.ndarray]):
     """The float64 CNN of ``_net_shapes`` with the given weights, in evaluation mode, without gradients
     on its parameters. Its ReLUs are ``nn.ReLU`` modules, so guided backprop can replace them."""
     from collections import OrderedDict
@@ -86,32 +122,32 @@ def _tiny_net(w: dict[str, np.ndarray]):
     return net.eval()
 
 
-def _t(x: np.ndarray):
+def to_tensor(x: np.ndarray):
     import torch
 
     return torch.from_numpy(np.ascontiguousarray(x))
 
 
-def _np(x) -> np.ndarray:
+def to_numpy(x) -> np.ndarray:
     return x.detach().cpu().numpy()
 
 
-def _hooks_left(net) -> int:
+def hooks_left(net) -> int:
     """Forward and backward hooks still registered on any module of the net."""
     return sum(len(m._forward_hooks) + len(m._backward_hooks) for m in net.modules())
 
 
-def _check_score_gradient(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> None:
+def check_score_gradient(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> None:
     """verify hook (oracle only): the gradient equals centred differences of the class scores."""
     import torch
 
     from grader.gradcheck import assert_gradient_close, numerical_gradient
 
-    net, x, y = _tiny_net(inputs), inputs["x"].copy(), inputs["y"]
+    net, x, y = tiny_net(inputs), inputs["x"].copy(), inputs["y"]
 
     def scores() -> np.ndarray:
         with torch.no_grad():
-            return _np(net(_t(x)))[np.arange(len(y)), y]
+            return to_numpy(net(to_tensor(x)))[np.arange(len(y)), y]
 
     assert_gradient_close(outputs["grad"], numerical_gradient(scores, x), "d score / d x", 1e-5)
 
@@ -119,29 +155,29 @@ def _check_score_gradient(inputs: dict[str, np.ndarray], outputs: dict[str, np.n
 # --------------------------------------------------------------------------- saliency.py
 
 
-def _run_score_gradient(x, y, **w):
+def run_score_gradient(x, y, **w):
     from cnn_vis.saliency import score_gradient
 
-    net, xt = _tiny_net(w), _t(x)
-    grad = score_gradient(net, xt, _t(y))
-    return {"grad": _np(grad), "x_changed": _np(xt) - x}
+    net, xt = tiny_net(w), to_tensor(x)
+    grad = score_gradient(net, xt, to_tensor(y))
+    return {"grad": to_numpy(grad), "x_changed": to_numpy(xt) - x}
 
 
-def _run_saliency(x, y, **w):
+def run_saliency(x, y, **w):
     from cnn_vis.saliency import saliency_map
 
-    return {"saliency": _np(saliency_map(_tiny_net(w), _t(x), _t(y)))}
+    return {"saliency": to_numpy(saliency_map(tiny_net(w), to_tensor(x), to_tensor(y)))}
 
 
-def _run_guided_relu(x, dout):
+def run_guided_relu(x, dout):
     import torch
 
     from cnn_vis.saliency import GuidedReLU
 
-    xt = _t(x).clone().requires_grad_(True)
+    xt = to_tensor(x).clone().requires_grad_(True)
     out = GuidedReLU.apply(xt)
-    (dx,) = torch.autograd.grad(out, xt, _t(dout))
-    return {"out": _np(out), "dx": _np(dx)}
+    (dx,) = torch.autograd.grad(out, xt, to_tensor(dout))
+    return {"out": to_numpy(out), "dx": to_numpy(dx)}
 
 
 def _with_zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -151,91 +187,95 @@ def _with_zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return x
 
 
-def _guided_relu_inputs(shape: tuple[int, ...]):
+def guided_relu_inputs(shape: tuple[int, ...]):
     return lambda rng: {"x": _with_zeros(rng, shape), "dout": _with_zeros(rng, shape)}
 
 
-def _run_guided_backprop(x, y, **w):
+def run_guided_backprop(x, y, **w):
     from torch import nn
 
     from cnn_vis.saliency import guided_backprop
 
-    net = _tiny_net(w)
-    grad = guided_backprop(net, _t(x), _t(y))
+    net = tiny_net(w)
+    grad = guided_backprop(net, to_tensor(x), to_tensor(y))
     relus = sum(isinstance(m, nn.ReLU) for m in net.modules())
-    return {"grad": _np(grad), "relu_modules_left": np.array([relus])}
+    return {"grad": to_numpy(grad), "relu_modules_left": np.array([relus])}
 
 
-def _run_grad_cam(x, y, layer, **w):
+def run_grad_cam(x, y, layer, **w):
     from cnn_vis.saliency import grad_cam
 
-    net = _tiny_net(w)
-    cam = grad_cam(net, net.get_submodule(layer), _t(x), _t(y))
-    return {"cam": _np(cam), "hooks_left": np.array([_hooks_left(net)])}
+    net = tiny_net(w)
+    cam = grad_cam(net, net.get_submodule(layer), to_tensor(x), to_tensor(y))
+    return {"cam": to_numpy(cam), "hooks_left": np.array([hooks_left(net)])}
 
 
-def _run_guided_grad_cam(x, y, layer, **w):
+def run_guided_grad_cam(x, y, layer, **w):
     from cnn_vis.saliency import guided_grad_cam
 
-    net = _tiny_net(w)
+    net = tiny_net(w)
     return {
-        "map": _np(guided_grad_cam(net, net.get_submodule(layer), _t(x), _t(y))),
-        "hooks_left": np.array([_hooks_left(net)]),
+        "map": to_numpy(guided_grad_cam(net, net.get_submodule(layer), to_tensor(x), to_tensor(y))),
+        "hooks_left": np.array([hooks_left(net)]),
     }
 
 
 # --------------------------------------------------------------------------- attribution.py (Captum)
 
 
-def _run_captum(x, y, method, layer="", **w):
+def run_captum(x, y, method, layer="", **w):
     from cnn_vis import attribution
 
-    net = _tiny_net(w)
+    net = tiny_net(w)
     fn = getattr(attribution, method)
     args = (net, net.get_submodule(layer)) if layer else (net,)
-    return {"map": _np(fn(*args, _t(x), _t(y)))}
+    return {"map": to_numpy(fn(*args, to_tensor(x), to_tensor(y)))}
 
 
-def _run_integrated_gradients(x, y, baseline, steps, **w):
+def run_integrated_gradients(x, y, baseline, steps, **w):
     from cnn_vis.attribution import integrated_gradients
 
-    attributions, delta = integrated_gradients(_tiny_net(w), _t(x), _t(y), _t(baseline), steps)
-    return {"attributions": _np(attributions), "delta": _np(delta)}
+    attributions, delta = integrated_gradients(tiny_net(w), to_tensor(x), to_tensor(y), to_tensor(baseline), steps)
+    return {"attributions": to_numpy(attributions), "delta": to_numpy(delta)}
 
 
-def _run_layer_conductance(x, y, baseline, layer, steps, **w):
+def run_layer_conductance(x, y, baseline, layer, steps, **w):
     from cnn_vis.attribution import layer_conductance
 
-    net = _tiny_net(w)
-    return {"conductance": _np(layer_conductance(net, net.get_submodule(layer), _t(x), _t(y), _t(baseline), steps))}
+    net = tiny_net(w)
+    return {
+        "conductance": to_numpy(
+            layer_conductance(net, net.get_submodule(layer), to_tensor(x), to_tensor(y), to_tensor(baseline), steps)
+        )
+    }
 
 
 # --------------------------------------------------------------------------- fooling.py
 
 
-def _run_fooling_step(x, target, step_size, **w):
+def run_fooling_step(x, target, step_size, **w):
     from cnn_vis.fooling import fooling_step
 
-    return {"x": _np(fooling_step(_tiny_net(w), _t(x), _t(target), step_size))}
+    return {"x": to_numpy(fooling_step(tiny_net(w), to_tensor(x), to_tensor(target), step_size))}
 
 
-def _run_fooling(x, target, step_size, max_steps, **w):
+def run_fooling(x, target, step_size, max_steps, **w):
     from cnn_vis.fooling import make_fooling_image
 
-    net = _tiny_net(w)
-    fooled, steps = make_fooling_image(net, _t(x), int(target), step_size, max_steps)
-    return {"x": _np(fooled), "steps": np.array([steps]), "predicted": np.array([_np(net(fooled)).argmax()])}
+    net = tiny_net(w)
+    fooled, steps = make_fooling_image(net, to_tensor(x), int(target), step_size, max_steps)
+    return {"x": to_numpy(fooled), "steps": np.array([steps]), "predicted": np.array([to_numpy(net(fooled)).argmax()])}
 
 
 def _random_target(rng: np.random.Generator, arrays: dict[str, np.ndarray], K: int) -> int:
     return int(rng.integers(0, K))
 
 
-def _fooling_inputs(C: int, H: int, W: int, K: int, target_of=_random_target):
+def fooling_inputs(C: int, H: int, W: int, K: int, target_of=_random_target):
     """One image ``x (1, C, H, W)``, the weights, and ``target = target_of(rng, arrays, K)``."""
 
     def inputs(rng):
-        arrays = _net_inputs(1, C, H, W, K)(rng)
+        arrays = net_inputs(1, C, H, W, K)(rng)
         del arrays["y"]
         arrays["target"] = np.int64(target_of(rng, arrays, K))
         return arrays
@@ -246,31 +286,40 @@ def _fooling_inputs(C: int, H: int, W: int, K: int, target_of=_random_target):
 # --------------------------------------------------------------------------- class_visualization.py
 
 
-def _run_jitter(x, ox, oy):
+def run_jitter(x, ox, oy):
     from cnn_vis.class_visualization import jitter
 
-    return {"out": _np(jitter(_t(x), int(ox), int(oy)))}
+    return {"out": to_numpy(jitter(to_tensor(x), int(ox), int(oy)))}
 
 
-def _run_class_vis_step(x, target, l2_reg, learning_rate, **w):
+def run_class_vis_step(x, target, l2_reg, learning_rate, **w):
     from cnn_vis.class_visualization import class_visualization_step
 
-    return {"img": _np(class_visualization_step(_tiny_net(w), _t(x), int(target), l2_reg, learning_rate))}
+    return {"img": to_numpy(class_visualization_step(tiny_net(w), to_tensor(x), int(target), l2_reg, learning_rate))}
 
 
-def _run_class_vis(x, target, jitters, low, high, l2_reg, learning_rate, blur_every, blur_sigma, **w):
+def run_class_vis(x, target, jitters, low, high, l2_reg, learning_rate, blur_every, blur_sigma, **w):
     from cnn_vis.class_visualization import create_class_visualization
 
-    net = _tiny_net(w)
+    net = tiny_net(w)
     img = create_class_visualization(
-        net, int(target), _t(x), jitters, l2_reg, learning_rate, _t(low), _t(high), blur_every, blur_sigma
+        net,
+        int(target),
+        to_tensor(x),
+        jitters,
+        l2_reg,
+        learning_rate,
+        to_tensor(low),
+        to_tensor(high),
+        blur_every,
+        blur_sigma,
     )
-    return {"img": _np(img)}
+    return {"img": to_numpy(img)}
 
 
-def _class_vis_inputs(C: int, H: int, W: int, K: int, T: int, max_jitter: int, bound: float):
+def class_vis_inputs(C: int, H: int, W: int, K: int, T: int, max_jitter: int, bound: float):
     def inputs(rng):
-        arrays = _net_inputs(1, C, H, W, K)(rng)
+        arrays = net_inputs(1, C, H, W, K)(rng)
         del arrays["y"]
         arrays["x"] = 0.3 * arrays["x"]
         arrays["target"] = rng.integers(0, K)
@@ -285,27 +334,31 @@ def _class_vis_inputs(C: int, H: int, W: int, K: int, T: int, max_jitter: int, b
 # --------------------------------------------------------------------------- style_transfer.py
 
 
-def _run_content_loss(current, original, weight):
+def run_content_loss(current, original, weight):
     from cnn_vis.style_transfer import content_loss
 
-    return {"loss": _np(content_loss(weight, _t(current), _t(original)))}
+    return {"loss": to_numpy(content_loss(weight, to_tensor(current), to_tensor(original)))}
 
 
-def _run_gram(features, normalize):
+def run_gram(features, normalize):
     from cnn_vis.style_transfer import gram_matrix
 
-    return {"gram": _np(gram_matrix(_t(features), normalize=bool(normalize)))}
+    return {"gram": to_numpy(gram_matrix(to_tensor(features), normalize=bool(normalize)))}
 
 
-def _run_style_loss(f0, f1, f2, layers, weights, **t):
+def run_style_loss(f0, f1, f2, layers, weights, **t):
     """Targets ``t0, t1, ...``: one Gram matrix per entry of ``layers``."""
     from cnn_vis.style_transfer import style_loss
 
-    targets = [_t(t[f"t{i}"]) for i in range(len(t))]
-    return {"loss": _np(style_loss([_t(f0), _t(f1), _t(f2)], list(layers), targets, list(weights)))}
+    targets = [to_tensor(t[f"t{i}"]) for i in range(len(t))]
+    return {
+        "loss": to_numpy(
+            style_loss([to_tensor(f0), to_tensor(f1), to_tensor(f2)], list(layers), targets, list(weights))
+        )
+    }
 
 
-def _style_loss_inputs():
+def style_loss_inputs():
     """Three feature maps of a "network", Gram-matrix targets for two of them (layers 0 and 2)."""
 
     def inputs(rng):
@@ -316,10 +369,10 @@ def _style_loss_inputs():
     return inputs
 
 
-def _run_tv_loss(img, weight):
+def run_tv_loss(img, weight):
     from cnn_vis.style_transfer import tv_loss
 
-    return {"loss": _np(tv_loss(_t(img), weight))}
+    return {"loss": to_numpy(tv_loss(to_tensor(img), weight))}
 
 
 def _extractor(w: dict[str, np.ndarray]):
@@ -329,11 +382,11 @@ def _extractor(w: dict[str, np.ndarray]):
 
     convs = []
     for i in (1, 2, 3):
-        weight = _t(w[f"w.conv{i}.weight"])
+        weight = to_tensor(w[f"w.conv{i}.weight"])
         conv = nn.Conv2d(weight.shape[1], weight.shape[0], 3, padding=1, stride=1 if i == 1 else 2).double()
         with torch.no_grad():
             conv.weight.copy_(weight)
-            conv.bias.copy_(_t(w[f"w.conv{i}.bias"]))
+            conv.bias.copy_(to_tensor(w[f"w.conv{i}.bias"]))
         conv.requires_grad_(False)
         convs.append(conv)
 
@@ -347,15 +400,15 @@ def _extractor(w: dict[str, np.ndarray]):
     return extract
 
 
-def _run_style_transfer(content, style, init, content_layer, content_weight, style_layers, style_weights, **kw):
+def run_style_transfer(content, style, init, content_layer, content_weight, style_layers, style_weights, **kw):
     from cnn_vis.style_transfer import style_transfer
 
     w = {k: v for k, v in kw.items() if k.startswith("w.")}
     img, losses = style_transfer(
         _extractor(w),
-        _t(content),
-        _t(style),
-        _t(init),
+        to_tensor(content),
+        to_tensor(style),
+        to_tensor(init),
         content_layer,
         content_weight,
         list(style_layers),
@@ -366,10 +419,10 @@ def _run_style_transfer(content, style, init, content_layer, content_weight, sty
         kw["decay_at"],
         kw["decayed_learning_rate"],
     )
-    return {"img": _np(img), "losses": _np(losses)}
+    return {"img": to_numpy(img), "losses": to_numpy(losses)}
 
 
-def _style_transfer_inputs(H: int, W: int, Hs: int, Ws: int, random_init: bool):
+def style_transfer_inputs(H: int, W: int, Hs: int, Ws: int, random_init: bool):
     def inputs(rng):
         content = rng.standard_normal((1, 3, H, W))
         arrays = {
@@ -393,37 +446,37 @@ CASES = [
     Case(
         "score_gradient_values",
         "score_gradient: gradient of the class scores of 2 images (3 x 8 x 8), x left unchanged",
-        _run_score_gradient,
-        inputs=_net_inputs(**_NET),
-        verify=_check_score_gradient,
+        run_score_gradient,
+        inputs=net_inputs(**_NET),
+        verify=check_score_gradient,
         **TOL,
     ),
     Case(
         "saliency_map_values",
         "saliency_map: max over channels of |gradient|, 2 images",
-        _run_saliency,
-        inputs=_net_inputs(**_NET),
+        run_saliency,
+        inputs=net_inputs(**_NET),
         **TOL,
     ),
     Case(
         "guided_relu_forward_backward",
         "GuidedReLU: forward, and backward with zeros in the input and in the incoming gradient",
-        _run_guided_relu,
-        inputs=_guided_relu_inputs((3, 4, 5)),
+        run_guided_relu,
+        inputs=guided_relu_inputs((3, 4, 5)),
         **TOL,
     ),
     Case(
         "guided_backprop_values",
         "guided_backprop: signed gradients of 2 images; the model keeps its nn.ReLU modules",
-        _run_guided_backprop,
-        inputs=_net_inputs(**_NET),
+        run_guided_backprop,
+        inputs=net_inputs(**_NET),
         **TOL,
     ),
     Case(
         "grad_cam_values",
         "grad_cam on relu2 (8 x 8, no pooling before it), 2 images; no hook left behind",
-        _run_grad_cam,
-        inputs=_net_inputs(**_NET),
+        run_grad_cam,
+        inputs=net_inputs(**_NET),
         params={"layer": "relu2"},
         points=2,
         **TOL,
@@ -431,65 +484,65 @@ CASES = [
     Case(
         "guided_grad_cam_values",
         "guided_grad_cam on relu2, 2 images",
-        _run_guided_grad_cam,
-        inputs=_net_inputs(**_NET),
+        run_guided_grad_cam,
+        inputs=net_inputs(**_NET),
         params={"layer": "relu2"},
         **TOL,
     ),
     Case(
         "captum_saliency_values",
         "captum_saliency: Captum's Saliency, max over channels",
-        _run_captum,
-        inputs=_net_inputs(**_NET),
+        run_captum,
+        inputs=net_inputs(**_NET),
         params={"method": "captum_saliency"},
         **TOL,
     ),
     Case(
         "captum_guided_backprop_values",
         "captum_guided_backprop: Captum's GuidedBackprop",
-        _run_captum,
-        inputs=_net_inputs(**_NET),
+        run_captum,
+        inputs=net_inputs(**_NET),
         params={"method": "captum_guided_backprop"},
         **TOL,
     ),
     Case(
         "captum_grad_cam_values",
         "captum_grad_cam: Captum's LayerGradCam on relu2, upsampled bilinearly",
-        _run_captum,
-        inputs=_net_inputs(**_NET),
+        run_captum,
+        inputs=net_inputs(**_NET),
         params={"method": "captum_grad_cam", "layer": "relu2"},
         **TOL,
     ),
     Case(
         "captum_guided_grad_cam_values",
         "captum_guided_grad_cam: Captum's GuidedGradCam on relu2, bilinear",
-        _run_captum,
-        inputs=_net_inputs(**_NET),
+        run_captum,
+        inputs=net_inputs(**_NET),
         params={"method": "captum_guided_grad_cam", "layer": "relu2"},
         **TOL,
     ),
     Case(
         "integrated_gradients_values",
         "integrated_gradients: attributions and convergence deltas, 20 steps from a random baseline",
-        _run_integrated_gradients,
-        inputs=_net_inputs(**_NET, baseline=True),
+        run_integrated_gradients,
+        inputs=net_inputs(**_NET, baseline=True),
         params={"steps": 20},
         **TOL,
     ),
     Case(
         "layer_conductance_values",
         "layer_conductance of relu1, 20 steps from a random baseline",
-        _run_layer_conductance,
-        inputs=_net_inputs(**_NET, baseline=True),
+        run_layer_conductance,
+        inputs=net_inputs(**_NET, baseline=True),
         params={"layer": "relu1", "steps": 20},
         **TOL,
     ),
     Case(
         "fooling_step_values",
         "fooling_step: one normalised step for 3 images with their own targets",
-        _run_fooling_step,
+        run_fooling_step,
         inputs=lambda rng: {
-            **_net_inputs(3, 3, 8, 8, 5)(rng),
+            **net_inputs(3, 3, 8, 8, 5)(rng),
             "target": rng.integers(0, 5, size=3),
         },
         params={"step_size": 0.5},
@@ -498,30 +551,30 @@ CASES = [
     Case(
         "make_fooling_image_values",
         "make_fooling_image: steps of 0.5 until the prediction is the target (at most 50 steps)",
-        _run_fooling,
-        inputs=_fooling_inputs(3, 8, 8, 5),
+        run_fooling,
+        inputs=fooling_inputs(3, 8, 8, 5),
         params={"step_size": 0.5, "max_steps": 50},
         **TOL,
     ),
     Case(
         "jitter_values",
         "jitter: roll a 2 x 3 x 5 x 7 batch by (ox, oy) = (2, -1)",
-        _run_jitter,
+        run_jitter,
         inputs=lambda rng: {"x": rng.standard_normal((2, 3, 5, 7)), "ox": np.int64(2), "oy": np.int64(-1)},
     ),
     Case(
         "class_visualization_step_values",
         "class_visualization_step: one normalised step with L2 regularisation 0.1",
-        _run_class_vis_step,
-        inputs=_class_vis_inputs(3, 8, 8, 5, T=1, max_jitter=0, bound=2.0),
+        run_class_vis_step,
+        inputs=class_vis_inputs(3, 8, 8, 5, T=1, max_jitter=0, bound=2.0),
         params={"l2_reg": 0.1, "learning_rate": 0.5},
         **TOL,
     ),
     Case(
         "create_class_visualization_values",
         "create_class_visualization: 7 iterations, jitter up to 2, blur every 3, clamped",
-        _run_class_vis,
-        inputs=_class_vis_inputs(3, 8, 8, 5, T=7, max_jitter=2, bound=0.4),
+        run_class_vis,
+        inputs=class_vis_inputs(3, 8, 8, 5, T=7, max_jitter=2, bound=0.4),
         params={"l2_reg": 0.01, "learning_rate": 3.0, "blur_every": 3, "blur_sigma": 0.6},
         points=2,
         **TOL,
@@ -529,7 +582,7 @@ CASES = [
     Case(
         "content_loss_values",
         "content_loss of (1, 4, 5, 6) features, weight 0.3",
-        _run_content_loss,
+        run_content_loss,
         inputs=lambda rng: {
             "current": rng.standard_normal((1, 4, 5, 6)),
             "original": rng.standard_normal((1, 4, 5, 6)),
@@ -540,22 +593,22 @@ CASES = [
     Case(
         "gram_matrix_normalized",
         "gram_matrix of (2, 3, 4, 5) features, normalised by C * H * W",
-        _run_gram,
+        run_gram,
         inputs=lambda rng: {"features": rng.standard_normal((2, 3, 4, 5)), "normalize": np.bool_(True)},
         **TOL,
     ),
     Case(
         "style_loss_values",
         "style_loss over layers 0 and 2 of three, weights 2 and 0.5",
-        _run_style_loss,
-        inputs=_style_loss_inputs(),
+        run_style_loss,
+        inputs=style_loss_inputs(),
         params={"layers": [0, 2], "weights": [2.0, 0.5]},
         **TOL,
     ),
     Case(
         "tv_loss_values",
         "tv_loss of a (1, 3, 5, 6) image, weight 0.7",
-        _run_tv_loss,
+        run_tv_loss,
         inputs=lambda rng: {"img": rng.standard_normal((1, 3, 5, 6))},
         params={"weight": 0.7},
         **TOL,
@@ -563,8 +616,8 @@ CASES = [
     Case(
         "style_transfer_values",
         "style_transfer: 6 Adam iterations on a 10 x 12 image (decay at 4), losses and final image",
-        _run_style_transfer,
-        inputs=_style_transfer_inputs(10, 12, 8, 8, random_init=False),
+        run_style_transfer,
+        inputs=style_transfer_inputs(10, 12, 8, 8, random_init=False),
         params={
             "content_layer": 1,
             "content_weight": 0.5,

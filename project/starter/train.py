@@ -23,23 +23,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import ConfigError, ExperimentConfig, load_config
+from trainkit.files import load_state, save_state, write_json
+from trainkit.plots import save_curves
+from trainkit.run import progress, resolve_device
+
+from .config import ConfigError, ExperimentConfig
 from .data import Data, Split, load_data
 from .model import build_model
-from .runs import (
-    CHECKPOINT_NAME,
-    CURVES_NAME,
-    METRICS_NAME,
-    load_checkpoint,
-    progress,
-    resolve_device,
-    rng_state,
-    save_checkpoint,
-    save_curves,
-    seed_everything,
-    set_rng_state,
-    write_metrics,
-)
+from .runs import CHECKPOINT_NAME, CURVES_NAME, METRICS_NAME, rng_state, seed_everything, set_rng_state
 
 
 class ResumeError(RuntimeError):
@@ -155,7 +146,7 @@ def run(
     optimizer = build_optimizer(config, model)
     epochs: list[dict[str, float]] = []
     if resume and checkpoint_path.exists():
-        state = load_checkpoint(checkpoint_path, device)
+        state = load_state(checkpoint_path, device)
         if _comparable(state["config"]) != _comparable(config.to_dict()):
             changed = sorted(k for k, v in _comparable(config.to_dict()).items() if state["config"].get(k) != v)
             raise ResumeError(
@@ -203,7 +194,7 @@ def run(
             f"epoch {epoch}/{config.epochs}: train loss {train_loss:.4f} acc {train_acc:.4f}, "
             f"val loss {val_loss:.4f} acc {val_acc:.4f}"
         )
-        save_checkpoint(
+        save_state(
             checkpoint_path,
             {
                 "config": config.to_dict(),
@@ -214,7 +205,7 @@ def run(
                 "epochs": epochs,
             },
         )
-        write_metrics(out / METRICS_NAME, summary(config, data, device, epochs))
+        write_json(out / METRICS_NAME, summary(config, data, device, epochs))
     # Once at the end: matplotlib takes longer than an epoch of the tiny config.
     save_curves(epochs, out / CURVES_NAME, f"{config.name} (seed {config.seed})")
     return summary(config, data, device, epochs)
@@ -225,7 +216,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--config", required=True, help="YAML file of ExperimentConfig overrides")
     parser.add_argument("--data-dir", default=None, help="folder with train.npz and val.npz (default: synthetic data)")
     parser.add_argument("--out", default=None, help="output folder (default runs/<config name>)")
-    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: CUDA when present")
     parser.add_argument("--seed", type=int, default=None, help="overrides the config's seed")
     parser.add_argument("--epochs", type=int, default=None, help="overrides the config's epochs")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -236,7 +227,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        config = load_config(args.config)
+        config = ExperimentConfig.load(args.config)
         overrides = {k: v for k, v in (("seed", args.seed), ("epochs", args.epochs)) if v is not None}
         config = config.replace(**overrides)
         device = resolve_device(args.device)

@@ -101,8 +101,10 @@ def test_a_data_folder_of_npz_arrays_is_used(tmp_path):
 
 
 def test_a_copy_of_the_starter_runs_outside_the_course_repository(tmp_path):
-    """Does starter/ copied into another folder train and tabulate there, as the package `starter`?"""
+    """Does starter/ copied into another folder, with trainkit/ beside it, train and tabulate there?"""
     shutil.copytree(STARTER, tmp_path / "starter", ignore=shutil.ignore_patterns("__pycache__"))
+    ignore = shutil.ignore_patterns("__pycache__", "tests")
+    shutil.copytree(STARTER.parents[1] / "trainkit", tmp_path / "trainkit", ignore=ignore)
     script = (
         "from starter.train import main; from starter.results_table import main as table; "
         "assert main(['--config', 'starter/configs/tiny.yaml', '--epochs', '1', '--out', 'run', "

@@ -1,0 +1,124 @@
+"""How ``cnn_vis/cifar_net.pt`` was trained (``make model``): ``fit`` trains ``CifarNet`` in a
+``trainkit.run.Run``, with SGD with Nesterov momentum, a one-cycle learning rate stepped per
+batch, random crops and flips, and a checkpoint after every epoch (``--resume`` continues it).
+At the end it writes ``model.pt``, a plain state dict (``torch.load(path, weights_only=True)``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from cnn_vis.config import TrainConfig
+from cnn_vis.data import CLASSES, load_split, transform
+from cnn_vis.model import CifarNet
+from trainkit.images import ImageData, InMemoryDataset, subset, train_val_split
+from trainkit.run import Run, seed_streams, torch_seed
+
+
+def build_model(config: TrainConfig) -> nn.Module:
+    """The classifier the config describes, initialised from torch's global generator."""
+    return CifarNet(width=config.width)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data: ImageData, device: torch.device, batch_size: int = 500) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of ``model`` on ``data`` (no augmentation)."""
+    model.eval()
+    normalise = transform(augment=False)
+    total_loss, correct = 0.0, 0
+    for start in range(0, data.labels.shape[0], batch_size):
+        x = normalise(data.images[start : start + batch_size].to(device))
+        y = data.labels[start : start + batch_size].to(device)
+        scores = model(x)
+        total_loss += nn.functional.cross_entropy(scores, y, reduction="sum").item()
+        correct += int((scores.argmax(dim=1) == y).sum())
+    n = max(1, data.labels.shape[0])
+    return total_loss / n, correct / n
+
+
+def fit(config: TrainConfig, run: Run) -> dict[str, Any]:
+    """Train ``config`` on ``run.data`` epoch by epoch (resuming where ``run`` says); the final results."""
+    device = run.device
+    train_all, test = load_split(run.data.path, "train"), load_split(run.data.path, "test")
+    streams = seed_streams(config.seed, ("split", "init", "batch"))
+    train_data, val = train_val_split(train_all, config.val_size, streams["split"])
+    if config.max_train:
+        train_data = subset(train_data, np.arange(min(config.max_train, len(train_data.labels))))
+    run.log(f"{len(train_data.labels)} train, {len(val.labels)} validation, {len(test.labels)} test images")
+
+    torch.manual_seed(torch_seed(streams["init"]))
+    model = build_model(config).to(device, memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(
+        model.parameters(),
+        lr=config.learning_rate,
+        momentum=config.momentum,
+        nesterov=True,
+        weight_decay=config.weight_decay,
+    )
+    loader = DataLoader(
+        InMemoryDataset(train_data, transform(augment=True)),
+        batch_size=config.batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(torch_seed(streams["batch"])),
+    )
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer,
+        max_lr=config.learning_rate,
+        epochs=config.epochs,
+        steps_per_epoch=len(loader),
+        pct_start=config.warmup_fraction,
+        anneal_strategy="linear",
+        cycle_momentum=False,
+    )
+    state = run.resumed_state()
+    if state is not None:
+        for part, saved in (model, "model"), (optimizer, "optimizer"), (scheduler, "scheduler"):
+            part.load_state_dict(state[saved])
+        loader.generator.set_state(state["batch_generator"])
+        torch.set_rng_state(state["torch_rng"])  # the augmentation draws from it
+
+    for epoch in run.epochs():
+        model.train()
+        total_loss, total_correct, count = 0.0, 0, 0
+        for x, y in run.bar(loader, f"epoch {epoch}/{config.epochs}"):
+            x, y = x.to(device, memory_format=torch.channels_last), y.to(device)
+            scores = model(x)
+            loss = nn.functional.cross_entropy(scores, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            total_loss += loss.item() * y.shape[0]
+            total_correct += int((scores.argmax(dim=1) == y).sum())
+            count += y.shape[0]
+        metrics = {"train_loss": total_loss / count, "train_acc": total_correct / count}
+        if len(val.labels):
+            metrics["val_loss"], metrics["val_acc"] = evaluate(model, val, device)
+        run.end_epoch(
+            metrics,
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "batch_generator": loader.generator.get_state(),
+                "torch_rng": torch.get_rng_state(),
+            },
+        )
+
+    test_loss, test_acc = evaluate(model, test, device)
+    run.log(f"test accuracy {test_acc:.4f} (loss {test_loss:.4f}) on {len(test.labels)} images")
+    model = model.cpu().to(memory_format=torch.contiguous_format)
+    if run.dist.is_main:
+        torch.save({k: v.contiguous() for k, v in model.state_dict().items()}, run.out / "model.pt")
+    return {
+        "num_params": sum(p.numel() for p in model.parameters()),
+        "test_loss": test_loss,
+        "test_accuracy": test_acc,
+        "num_test": len(test.labels),
+        "classes": list(CLASSES),
+    }
