@@ -587,8 +587,9 @@ def test_checkpoint_refusal_gives_only_the_safe_advice(tmp_path):
         assert unsafe not in message
 
 
-def test_the_parameter_cap_of_the_cases_is_the_checkpoint_loaders():
-    """Do the scoring (tests/cases.py, trusted side) and load_my_model refuse models above the same size?"""
+def test_the_parameter_cap_of_the_scoring_is_the_checkpoint_loaders():
+    """The scoring (tests/cases.py, trusted side) takes the cap from the reference's run, which reads
+    cifar_cnn/checkpoint.py: one definition, and a submission's own output cannot raise it."""
     import importlib.util
 
     from cifar_cnn.checkpoint import MAX_PARAMS
@@ -596,7 +597,13 @@ def test_the_parameter_cap_of_the_cases_is_the_checkpoint_loaders():
     spec = importlib.util.spec_from_file_location("public_cases_cap", ROOT / "tests" / "cases.py")
     cases = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cases)
-    assert cases.MAX_PARAMS == MAX_PARAMS
+    assert not hasattr(cases, "MAX_PARAMS")
+    expected = cases.run_mymodel(np.zeros((2, 3, 32, 32)), 10)
+    assert int(expected["max_params"]) == MAX_PARAMS
+    too_big = dict(expected, num_params=np.array(MAX_PARAMS + 1), max_params=np.array(10**9))
+    score, message = cases.score_mymodel(too_big, expected, {})
+    assert score == 0.0 and f"more than the {MAX_PARAMS:,} allowed" in message
+    assert cases.score_mymodel(expected, expected, {})[0] == 1.0
 
 
 def test_checkpoint_messages_name_the_submitted_file_not_the_grader_path():

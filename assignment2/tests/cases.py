@@ -19,7 +19,6 @@ from grader.cases import Case
 # The helpers the hidden case file imports (``from public_cases import ...``), and the cases.
 __all__ = [
     "CASES",
-    "MAX_PARAMS",
     "check_grads",
     "conv_case",
     "conv_inputs",
@@ -345,6 +344,7 @@ def run_mymodel(x, num_classes):
     """Your MyModel on a batch (evaluation mode): the shape of the scores and the parameter count."""
     import torch
 
+    from cifar_cnn.checkpoint import MAX_PARAMS
     from cifar_cnn.models import MyModel
 
     torch.manual_seed(0)  # your initialisation draws random numbers
@@ -356,12 +356,10 @@ def run_mymodel(x, num_classes):
         "shape": np.array(scores.shape),
         "finite": bool(torch.isfinite(scores).all()),
         "num_params": _num_params(model),
+        # The cap, defined once in cifar_cnn/checkpoint.py (staff code). The trusted side cannot
+        # import the package; it reads the cap from the reference's run (expected), never from yours.
+        "max_params": np.array(MAX_PARAMS),
     }
-
-
-# The cap of cifar_cnn/checkpoint.py (MAX_PARAMS there), for the trusted side, which cannot import
-# the package: grading/test_reference.py checks that the two agree.
-MAX_PARAMS = 5_000_000
 
 
 def score_mymodel(got, expected, secret):
@@ -374,8 +372,9 @@ def score_mymodel(got, expected, secret):
         return 0.0, f"scores: shape {shape_text(shape)}, expected {shape_text(expected['shape'])}"
     if not bool(finite):
         return 0.0, "scores: not all finite"
-    if int(count) > MAX_PARAMS:
-        return 0.0, f"MyModel has {int(count):,} parameters, more than the {MAX_PARAMS:,} allowed"
+    cap = int(expected["max_params"])
+    if int(count) > cap:
+        return 0.0, f"MyModel has {int(count):,} parameters, more than the {cap:,} allowed"
     return 1.0, "ok"
 
 
