@@ -5,13 +5,16 @@
 The committed sample, ``data/sample/cifar10/{train,test}/<class>/NNNN.jpg``, holds 10 images of
 each class and split; ``DATA_DIR`` (or ``--data-dir``) names the full data: the folder holding
 ``train/`` and ``test/``, its parent holding ``cifar10/``, or a folder holding
-``cifar10-jpg.tar.gz`` (unpacked once into ``data/full/``). ``python -m cnn_vis.data`` downloads
-the binary version of CIFAR-10 (needs internet) into ``data/full/cifar10``.
+``cifar10-jpg.tar.gz`` (unpacked once into ``data/full/``). ``python -m cnn_vis.data download
+--dest data/full`` (``make data``) downloads the binary version of CIFAR-10 (needs internet) and
+writes it as ``data/full/cifar10``.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from trainkit import images
@@ -40,8 +43,19 @@ def transform(augment: bool):
     return images.make_transform(MEAN, STD, augment)
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    """``download --dest DIR``: CIFAR-10's binary version, md5 checked, written as ``DIR/cifar10``."""
+    parser = argparse.ArgumentParser(prog="python -m cnn_vis.data", description="CIFAR-10 download")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("download", help="download CIFAR-10 (needs internet) into DEST/cifar10").add_argument(
+        "--dest", default=str(FULL_DIR)
+    )
+    args = parser.parse_args(argv)
+    dest, archive = Path(args.dest), "cifar-10-binary.tar.gz"
+    download(dest, {archive: "c32a1d4ab5d03f1284b67883e8d87530"}, ["https://www.cs.toronto.edu/~kriz/"])
+    print(f"wrote {images.write_cifar_binary(dest / archive, dest / 'cifar10', CLASSES)}")
+    return 0
+
+
 if __name__ == "__main__":
-    archive = "cifar-10-binary.tar.gz"
-    download(FULL_DIR, {archive: "c32a1d4ab5d03f1284b67883e8d87530"}, ["https://www.cs.toronto.edu/~kriz/"])
-    print(f"wrote {images.write_cifar_binary(FULL_DIR / archive, FULL_DIR / 'cifar10', CLASSES)}")
-    sys.exit(0)
+    sys.exit(main())
