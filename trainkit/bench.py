@@ -87,19 +87,33 @@ def format_table(
     baseline: Callable[[str], str | None] = lambda name: None,
     labels: Mapping[str, str] | None = None,
     width: int = 48,
+    also: tuple[str, Mapping[str, int]] | None = None,
+    ratio_header: str = "ratio",
 ) -> list[str]:
     """One row a variant: units a round, units/s, ms a round, CPU share, CPU ms a unit, and the
-    ratio of its units/s to the row ``baseline(name)`` names (``-`` when none)."""
+    ratio of its units/s to the row ``baseline(name)`` names (``-`` when none).
+
+    ``also``, a second unit and how many of it each row processes a round (nmt: sentence pairs
+    beside target tokens), adds two columns after ``unit/s``: that count and its rate (``-`` for
+    a row it does not name)."""
     labels = labels or {}
+    second = ""
+    if also is not None:
+        other = also[0]
+        second = f" {other:>7s} {other + '/s':>9s}"
     head = (
-        f"{'':{width}s} {unit:>7s} {unit + '/s':>9s} {'ms/round':>9s} {'cpu':>5s} {'cpu ms/' + unit:>12s} {'ratio':>7s}"
+        f"{'':{width}s} {unit:>7s} {unit + '/s':>9s}{second} {'ms/round':>9s} {'cpu':>5s} "
+        f"{'cpu ms/' + unit:>12s} {ratio_header:>7s}"
     )
     lines = [head]
     for name, t in timings.items():
         base = baseline(name)
         ratio = f"{t.per_second / timings[base].per_second:6.2f}x" if base in timings else "      -"
+        if also is not None:
+            count = also[1].get(name)
+            second = f" {'-':>7s} {'-':>9s}" if count is None else f" {count:7d} {count / t.seconds:9.1f}"
         lines.append(
-            f"{labels.get(name, name):{width}s} {t.units:7d} {t.per_second:9.0f} {1000 * t.seconds:9.0f} "
+            f"{labels.get(name, name):{width}s} {t.units:7d} {t.per_second:9.0f}{second} {1000 * t.seconds:9.0f} "
             f"{100 * t.cpu_share:4.0f}% {1000 * t.cpu_seconds / t.units:12.3f} {ratio:>7s}"
         )
     return lines

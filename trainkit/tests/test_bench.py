@@ -30,3 +30,14 @@ def test_machine_lines_warn_of_too_many_threads():
     assert lines[0].startswith("machine: ") and "CPU features: avx2" in lines[1]
     assert "warning: 10000 threads" in lines[-1]
     assert not any("warning" in line for line in machine_lines(torch_threads=1))
+
+
+def test_a_second_unit_adds_its_count_and_rate_columns():
+    """Does ``also`` (nmt: pairs beside tokens) add a count and a rate, ``-`` for rows it does not name?"""
+    timings = {"step": Timing(1000, [2.0], [2.0]), "batches": Timing(1000, [0.5], [0.5])}
+    lines = format_table(timings, "tok", also=("pairs", {"step": 16}), ratio_header="x fp32")
+    assert lines[0].split()[:4] == ["tok", "tok/s", "pairs", "pairs/s"] and lines[0].endswith("x fp32")
+    step, batches = lines[1].split(), lines[2].split()
+    assert step[1:5] == ["1000", "500", "16", "8.0"]
+    assert batches[1:5] == ["1000", "2000", "-", "-"]
+    assert format_table(timings, "tok")[0].split()[:3] == ["tok", "tok/s", "ms/round"]  # no second unit: as before
