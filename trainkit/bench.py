@@ -32,6 +32,7 @@ __all__ = [
 
 # The instruction sets that decide which kernels oneDNN (and OpenBLAS) can use.
 FEATURES = ("avx2", "avx512_f", "avx512_bf16", "amx_tile", "amx_bf16")
+CPUINFO = Path("/proc/cpuinfo")  # Linux only
 
 
 @dataclass
@@ -142,7 +143,7 @@ def cpu_quota() -> float | None:
 
 def cpu_model() -> str:
     with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
+        for line in CPUINFO.read_text().splitlines():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     import platform
@@ -151,10 +152,25 @@ def cpu_model() -> str:
 
 
 def cpu_features() -> dict[str, bool]:
-    """Which instruction sets of FEATURES this CPU has (torch's names; /proc/cpuinfo writes avx512_f as avx512f)."""
+    """Which instruction sets of FEATURES this CPU has, by their names in torch.
+
+    torch's own detection (``torch.cpu.get_capabilities``) when torch is installed: it is what
+    picks torch's kernels, and it works where there is no /proc/cpuinfo (macOS). Else the flags
+    of /proc/cpuinfo (which spells avx512_f as avx512f); all False where neither answers.
+    """
+    try:
+        import torch
+
+        capabilities = torch.cpu.get_capabilities()
+    except (ImportError, AttributeError):  # no torch, or one older than get_capabilities (2.3)
+        return _cpuinfo_features()
+    return {name: bool(capabilities.get(name, False)) for name in FEATURES}
+
+
+def _cpuinfo_features() -> dict[str, bool]:
     flags: set[str] = set()
     with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
+        for line in CPUINFO.read_text().splitlines():
             if line.startswith("flags"):
                 flags = set(line.split(":", 1)[1].split())
                 break

@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader
 from cifar_cnn.config import TrainConfig
 from cifar_cnn.data import CLASSES, ImageData, InMemoryDataset, load_split, long_tailed, make_transform, train_val_split
 from trainkit import distributed
+from trainkit.bench import cpu_features  # torch's detection: the instruction sets oneDNN's kernels use
 from trainkit.run import Run, seed_streams, torch_seed
 
 MODEL_FILE = "model.pt"
@@ -93,12 +94,6 @@ def make_loader(data: ImageData, config: TrainConfig, seed: int, device: torch.d
 
 
 # --------------------------------------------------------------------------- precision
-
-
-def cpu_features() -> dict[str, bool]:
-    """The instruction sets that decide which convolution kernels oneDNN can use, as torch detects them."""
-    caps = torch.cpu.get_capabilities()
-    return {name: bool(caps.get(name, False)) for name in ("avx2", "avx512_f", "avx512_bf16", "amx_tile", "amx_bf16")}
 
 
 def resolve_precision(precision: str, device: torch.device) -> tuple[str, str]:
