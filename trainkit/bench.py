@@ -32,6 +32,7 @@ __all__ = [
 
 # The instruction sets that decide which kernels oneDNN (and OpenBLAS) can use.
 FEATURES = ("avx2", "avx512_f", "avx512_bf16", "amx_tile", "amx_bf16")
+CPUINFO = Path("/proc/cpuinfo")  # Linux only
 
 
 @dataclass
@@ -87,19 +88,33 @@ def format_table(
     baseline: Callable[[str], str | None] = lambda name: None,
     labels: Mapping[str, str] | None = None,
     width: int = 48,
+    also: tuple[str, Mapping[str, int]] | None = None,
+    ratio_header: str = "ratio",
 ) -> list[str]:
     """One row a variant: units a round, units/s, ms a round, CPU share, CPU ms a unit, and the
-    ratio of its units/s to the row ``baseline(name)`` names (``-`` when none)."""
+    ratio of its units/s to the row ``baseline(name)`` names (``-`` when none).
+
+    ``also``, a second unit and how many of it each row processes a round (nmt: sentence pairs
+    beside target tokens), adds two columns after ``unit/s``: that count and its rate (``-`` for
+    a row it does not name)."""
     labels = labels or {}
+    second = ""
+    if also is not None:
+        other = also[0]
+        second = f" {other:>7s} {other + '/s':>9s}"
     head = (
-        f"{'':{width}s} {unit:>7s} {unit + '/s':>9s} {'ms/round':>9s} {'cpu':>5s} {'cpu ms/' + unit:>12s} {'ratio':>7s}"
+        f"{'':{width}s} {unit:>7s} {unit + '/s':>9s}{second} {'ms/round':>9s} {'cpu':>5s} "
+        f"{'cpu ms/' + unit:>12s} {ratio_header:>7s}"
     )
     lines = [head]
     for name, t in timings.items():
         base = baseline(name)
         ratio = f"{t.per_second / timings[base].per_second:6.2f}x" if base in timings else "      -"
+        if also is not None:
+            count = also[1].get(name)
+            second = f" {'-':>7s} {'-':>9s}" if count is None else f" {count:7d} {count / t.seconds:9.1f}"
         lines.append(
-            f"{labels.get(name, name):{width}s} {t.units:7d} {t.per_second:9.0f} {1000 * t.seconds:9.0f} "
+            f"{labels.get(name, name):{width}s} {t.units:7d} {t.per_second:9.0f}{second} {1000 * t.seconds:9.0f} "
             f"{100 * t.cpu_share:4.0f}% {1000 * t.cpu_seconds / t.units:12.3f} {ratio:>7s}"
         )
     return lines
@@ -128,7 +143,7 @@ def cpu_quota() -> float | None:
 
 def cpu_model() -> str:
     with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
+        for line in CPUINFO.read_text().splitlines():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     import platform
@@ -137,10 +152,25 @@ def cpu_model() -> str:
 
 
 def cpu_features() -> dict[str, bool]:
-    """Which instruction sets of FEATURES this CPU has (torch's names; /proc/cpuinfo writes avx512_f as avx512f)."""
+    """Which instruction sets of FEATURES this CPU has, by their names in torch.
+
+    torch's own detection (``torch.cpu.get_capabilities``) when torch is installed: it is what
+    picks torch's kernels, and it works where there is no /proc/cpuinfo (macOS). Else the flags
+    of /proc/cpuinfo (which spells avx512_f as avx512f); all False where neither answers.
+    """
+    try:
+        import torch
+
+        capabilities = torch.cpu.get_capabilities()
+    except (ImportError, AttributeError):  # no torch, or one older than get_capabilities (2.3)
+        return _cpuinfo_features()
+    return {name: bool(capabilities.get(name, False)) for name in FEATURES}
+
+
+def _cpuinfo_features() -> dict[str, bool]:
     flags: set[str] = set()
     with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
+        for line in CPUINFO.read_text().splitlines():
             if line.startswith("flags"):
                 flags = set(line.split(":", 1)[1].split())
                 break

@@ -54,7 +54,9 @@ __all__ = [
     "progress",
     "resolve_data",
     "resolve_device",
+    "restore_torch_rng_state",
     "seed_streams",
+    "torch_rng_state",
     "torch_seed",
 ]
 
@@ -135,6 +137,31 @@ def seed_streams(seed: int, names: Sequence[str]) -> dict[str, np.random.Generat
 def torch_seed(rng: np.random.Generator) -> int:
     """A seed for a torch generator, drawn from ``rng``."""
     return int(rng.integers(2**62))
+
+
+def torch_rng_state(device: Any) -> dict[str, Any]:
+    """torch's global generator states, for a checkpoint from which a run goes on exactly: the CPU's
+    (augmentation, dropout on the CPU) and, on a CUDA device, every CUDA device's."""
+    import torch
+
+    state: dict[str, Any] = {"cpu": torch.get_rng_state()}
+    if torch.device(device).type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_torch_rng_state(state: Mapping[str, Any]) -> None:
+    """Set torch's global generators to what :func:`torch_rng_state` saved (the CUDA ones when CUDA is here)."""
+    import torch
+
+    if "cpu" not in state:
+        raise ValueError(
+            f"generator states: expected the keys of trainkit.run.torch_rng_state (cpu, cuda), got {sorted(state)}"
+        )
+    # The generators take CPU byte tensors: a checkpoint loaded with map_location="cuda" holds CUDA ones.
+    torch.set_rng_state(state["cpu"].cpu())
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
 
 
 # ----------------------------------------------------------------------------- progress

@@ -1,7 +1,8 @@
 """``make bench-train``: images per second of a short, fixed slice of training, and where the time goes.
 
-Prints the machine first (CPU model, the instruction sets that decide oneDNN's kernels, torch's
-threads), then times, interleaved round by round in this one process so that a burst of load on
+Prints the machine first (``trainkit.bench``'s header, the same in every assignment: CPU model,
+the instruction sets that decide oneDNN's kernels, CPUs and cgroup quota, the load average; then
+torch's threads and oneDNN), then times, interleaved round by round in this one process so that a burst of load on
 a shared machine hits every variant alike:
 
 - ``decode``: decoding the committed sample's JPEG files (a run decodes its data once, at the start);
@@ -28,12 +29,8 @@ Compare two machines by running it on each: the header says what differs, the ta
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -44,62 +41,16 @@ from cifar_cnn.data import SAMPLE_DIR, ImageData, load_split
 from cifar_cnn.training import (
     build_criterion,
     build_model,
-    cpu_features,
     evaluate,
     make_loader,
     make_optimizer,
     resolve_precision,
     train_epoch,
 )
+from trainkit import bench
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "mymodel.yaml"
 CHANNELS_LAST, NCHW = torch.channels_last, torch.contiguous_format
-
-
-@dataclass
-class Timing:
-    """Wall and CPU seconds of each round of one variant that processed ``images`` images a round."""
-
-    images: int
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
-
-    @property
-    def seconds(self) -> float:
-        return statistics.median(self.wall)
-
-    @property
-    def cpu_seconds(self) -> float:
-        return statistics.median(self.cpu)
-
-    @property
-    def images_per_second(self) -> float:
-        return self.images / self.seconds
-
-    @property
-    def cpu_share(self) -> float:
-        """Median CPU seconds over median wall seconds: 2.0 when two cores were busy throughout."""
-        return self.cpu_seconds / self.seconds
-
-
-def interleaved(tasks: dict[str, Callable[[], int]], rounds: int, warmup: int = 1) -> dict[str, Timing]:
-    """Run every task once a round, in turn, ``warmup`` untimed rounds first; each task returns how
-    many images it processed."""
-    if rounds < 1:
-        raise ValueError(f"rounds: expected >= 1, got {rounds}")
-    for _ in range(warmup):
-        for task in tasks.values():
-            task()
-    timings: dict[str, Timing] = {}
-    for _ in range(rounds):
-        for name, task in tasks.items():
-            wall0, cpu0 = time.perf_counter(), time.process_time()
-            images = task()
-            wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-            timing = timings.setdefault(name, Timing(images))
-            timing.wall.append(wall)
-            timing.cpu.append(cpu)
-    return timings
 
 
 def _parallel_summary() -> str:
@@ -110,57 +61,13 @@ def _parallel_summary() -> str:
     return "; ".join(picked) if picked else "parallel info unavailable"
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or "unknown CPU"
-
-
-def cpu_quota() -> float | None:
-    """CPUs the cgroup lets this process use (cgroup v2 ``cpu.max`` or v1 CFS quota), or None when unlimited."""
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
-        return None if quota == "max" else int(quota) / int(period)
-    except (OSError, ValueError):
-        pass
-    try:
-        v1 = Path("/sys/fs/cgroup/cpu")
-        quota_us = int((v1 / "cpu.cfs_quota_us").read_text())
-        return None if quota_us < 0 else quota_us / int((v1 / "cpu.cfs_period_us").read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def machine_lines() -> list[str]:
-    """What decides the speed of a training step on this machine, in a few lines."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    quota = cpu_quota()
-    features = ", ".join(f"{name} {'yes' if present else 'no'}" for name, present in cpu_features().items())
-    env = ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"))
-    lines = [
-        f"machine: {_cpu_model()}, {cores} CPUs for this process, cgroup CPU quota "
-        f"{'none' if quota is None else f'{quota:g} CPUs'}, load average {_load()}",
-        f"  CPU features (torch.cpu.get_capabilities): {features}",
-        f"  torch {torch.__version__}: {torch.get_num_threads()} threads (interop {torch.get_num_interop_threads()}),"
-        f" {env}; oneDNN available {torch.backends.mkldnn.is_available()}; {_parallel_summary()}",
+def torch_lines() -> list[str]:
+    """torch's threads and oneDNN, for the machine header (``trainkit.bench.machine_lines``'s ``extra``)."""
+    return [
+        f"  torch {torch.__version__}: {torch.get_num_threads()} threads (interop {torch.get_num_interop_threads()});"
+        f" oneDNN available {torch.backends.mkldnn.is_available()}",
+        f"  {_parallel_summary()}",
     ]
-    usable = min(cores or 1, quota or float("inf"))
-    if torch.get_num_threads() > usable:
-        lines.append(
-            f"  warning: {torch.get_num_threads()} torch threads for {usable:g} usable CPUs: threads wait for "
-            "each other; try --threads (and OMP_NUM_THREADS for make train)"
-        )
-    return lines
-
-
-def _load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1, 5, 15 min)" if hasattr(os, "getloadavg") else "n/a"
 
 
 def build_tasks(config: TrainConfig, batch: int, steps: int, seed: int = 0) -> dict[str, Callable[[], int]]:
@@ -243,21 +150,14 @@ def baseline_of(name: str) -> str | None:
     return {"step": "step fp32 channels-last", "loop": "loop fp32 channels-last", "evaluate": "evaluate fp32"}.get(kind)
 
 
-def format_table(timings: dict[str, Timing]) -> list[str]:
-    lines = [f"{'':48s} {'images':>7s} {'img/s':>8s} {'ms/round':>9s} {'cpu':>5s} {'cpu ms/img':>10s} {'x fp32':>7s}"]
-    for name, t in timings.items():
-        base = baseline_of(name)
-        ratio = f"{t.images_per_second / timings[base].images_per_second:6.2f}x" if base in timings else "      -"
-        lines.append(
-            f"{DESCRIPTIONS.get(name, name):48s} {t.images:7d} {t.images_per_second:8.0f} "
-            f"{1000 * t.seconds:9.0f} {100 * t.cpu_share:4.0f}% {1000 * t.cpu_seconds / t.images:10.2f} {ratio:>7s}"
-        )
-    return lines
-
-
-def run(config: TrainConfig, batch: int, steps: int, rounds: int, warmup: int = 1) -> dict[str, Timing]:
+def run(config: TrainConfig, batch: int, steps: int, rounds: int, warmup: int = 1) -> dict[str, bench.Timing]:
     """Time every variant of ``build_tasks``; see the module docstring."""
-    return interleaved(build_tasks(config, batch, steps), rounds, warmup)
+    return bench.interleaved(build_tasks(config, batch, steps), rounds, warmup)
+
+
+def format_table(timings: dict[str, bench.Timing]) -> list[str]:
+    """``trainkit.bench.format_table`` in images, each row against the float32 channels-last row of its kind."""
+    return bench.format_table(timings, "img", baseline=baseline_of, labels=DESCRIPTIONS, ratio_header="x fp32")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -272,17 +172,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = TrainConfig.load(args.config)
-        if args.threads is not None:
-            if args.threads < 1:
-                raise ValueError(f"--threads: expected >= 1, got {args.threads}")
-            torch.set_num_threads(args.threads)
+        bench.set_threads(args.threads)
         batch = config.batch_size if args.batch is None else args.batch
         precision, why = resolve_precision(config.precision, torch.device("cpu"))
         print(
             f"bench-train {args.config}: model {config.model}, batch {batch}, {args.steps} batch(es) a variant "
             f"and round, median of {args.rounds} rounds after {args.warmup} untimed, interleaved; CPU"
         )
-        for line in machine_lines():
+        for line in bench.machine_lines(torch_threads=torch.get_num_threads(), extra=torch_lines()):
             print(line)
         print(f"  make train here: precision {config.precision} -> {precision} ({why}), channels-last")
         timings = run(config, batch, args.steps, args.rounds, args.warmup)
@@ -296,10 +193,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(line)
     loop = timings[f"loop {precision} channels-last"]
     print(
-        f"load average at the end: {_load()}. An epoch of {args.epoch_images:,} images at the loop's rate, "
-        f"{precision} as make train runs here: {args.epoch_images / loop.images_per_second:.0f} s "
-        f"({args.epoch_images / timings['loop fp32 channels-last'].images_per_second:.0f} s fp32, "
-        f"{args.epoch_images / timings['loop bf16 channels-last'].images_per_second:.0f} s bf16)"
+        f"load average at the end: {bench.load_average()}. An epoch of {args.epoch_images:,} images at the loop's "
+        f"rate, {precision} as make train runs here: {args.epoch_images / loop.per_second:.0f} s "
+        f"({args.epoch_images / timings['loop fp32 channels-last'].per_second:.0f} s fp32, "
+        f"{args.epoch_images / timings['loop bf16 channels-last'].per_second:.0f} s bf16)"
     )
     return 0
 

@@ -22,7 +22,8 @@ from torch.utils.data import DataLoader
 from cifar_cnn.config import TrainConfig
 from cifar_cnn.data import CLASSES, ImageData, InMemoryDataset, load_split, long_tailed, make_transform, train_val_split
 from trainkit import distributed
-from trainkit.run import Run, seed_streams, torch_seed
+from trainkit.bench import cpu_features  # torch's detection: the instruction sets oneDNN's kernels use
+from trainkit.run import Run, restore_torch_rng_state, seed_streams, torch_rng_state, torch_seed
 
 MODEL_FILE = "model.pt"
 
@@ -93,12 +94,6 @@ def make_loader(data: ImageData, config: TrainConfig, seed: int, device: torch.d
 
 
 # --------------------------------------------------------------------------- precision
-
-
-def cpu_features() -> dict[str, bool]:
-    """The instruction sets that decide which convolution kernels oneDNN can use, as torch detects them."""
-    caps = torch.cpu.get_capabilities()
-    return {name: bool(caps.get(name, False)) for name in ("avx2", "avx512_f", "avx512_bf16", "amx_tile", "amx_bf16")}
 
 
 def resolve_precision(precision: str, device: torch.device) -> tuple[str, str]:
@@ -188,20 +183,6 @@ def train_epoch(
 # --------------------------------------------------------------------------- the run
 
 
-def _rng_state(device: torch.device) -> dict[str, Any]:
-    """torch's global generators (the augmentation draws from them), for the checkpoint."""
-    state = {"cpu": torch.get_rng_state()}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def _set_rng_state(state: dict[str, Any], device: torch.device) -> None:
-    torch.set_rng_state(state["cpu"])
-    if "cuda" in state and device.type == "cuda":
-        torch.cuda.set_rng_state(state["cuda"], device)
-
-
 def fit(config: TrainConfig, run: Run) -> dict[str, Any]:
     """Train ``config`` on ``run.data`` epoch by epoch (resuming where ``run`` says); the final results."""
     device, where = run.device, run.dist
@@ -245,7 +226,7 @@ def fit(config: TrainConfig, run: Run) -> dict[str, Any]:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        _set_rng_state(state["rng"], device)
+        restore_torch_rng_state(state["rng"])  # torch's global generators: the augmentation draws from them
         if not where.active:
             loader.generator.set_state(state["batch_generator"])
 
@@ -280,7 +261,7 @@ def fit(config: TrainConfig, run: Run) -> dict[str, Any]:
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(),
-                "rng": _rng_state(device),
+                "rng": torch_rng_state(device),
                 "batch_generator": loader.generator.get_state() if not where.active else torch.ByteTensor(),
             },
         )

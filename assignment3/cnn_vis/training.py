@@ -17,7 +17,7 @@ from cnn_vis.config import TrainConfig
 from cnn_vis.data import CLASSES, load_split, transform
 from cnn_vis.model import CifarNet
 from trainkit.images import ImageData, InMemoryDataset, subset, train_val_split
-from trainkit.run import Run, seed_streams, torch_seed
+from trainkit.run import Run, restore_torch_rng_state, seed_streams, torch_rng_state, torch_seed
 
 
 def build_model(config: TrainConfig) -> nn.Module:
@@ -80,7 +80,7 @@ def fit(config: TrainConfig, run: Run) -> dict[str, Any]:
         for part, saved in (model, "model"), (optimizer, "optimizer"), (scheduler, "scheduler"):
             part.load_state_dict(state[saved])
         loader.generator.set_state(state["batch_generator"])
-        torch.set_rng_state(state["torch_rng"])  # the augmentation draws from it
+        restore_torch_rng_state(state["rng"])  # the augmentation draws from torch's generators
 
     for epoch in run.epochs():
         model.train()
@@ -106,7 +106,7 @@ def fit(config: TrainConfig, run: Run) -> dict[str, Any]:
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(),
                 "batch_generator": loader.generator.get_state(),
-                "torch_rng": torch.get_rng_state(),
+                "rng": torch_rng_state(device),
             },
         )
 

@@ -416,3 +416,40 @@ def test_train_writes_a_sample_run_whose_model_loads(tmp_path, monkeypatch):
     net = CifarNet(width=4)
     net.load_state_dict(torch.load(tmp_path / "model-sample" / "model.pt", weights_only=True))
     assert not out.exists()
+
+
+def test_a_resumed_train_gives_the_weights_of_an_uninterrupted_one(tmp_path, monkeypatch):
+    """Stopped after epoch 1 and resumed: are the metrics and final weights those of a straight run?
+    (The schedule, the batch order and torch's generators, which the augmentation draws from, must continue.)"""
+    from cnn_vis.train import main
+    from trainkit.run import Run
+
+    class Interrupt(Exception):
+        """Stands for a run killed between epochs."""
+
+    monkeypatch.delenv("DATA_DIR", raising=False)
+    config = tmp_path / "c.yaml"
+    config.write_text("width: 4\nepochs: 2\nbatch_size: 20\nval_size: 20\n")
+    args = ["--config", str(config), "--device", "cpu", "--no-progress"]
+    assert main([*args, "--out", str(tmp_path / "whole")]) == 0
+    real = Run.end_epoch
+
+    def end_then_stop(self, metrics, state):
+        real(self, metrics, state)
+        raise Interrupt
+
+    monkeypatch.setattr(Run, "end_epoch", end_then_stop)
+    with pytest.raises(Interrupt):
+        main([*args, "--out", str(tmp_path / "cut")])
+    monkeypatch.setattr(Run, "end_epoch", real)
+    assert main([*args, "--out", str(tmp_path / "cut"), "--resume"]) == 0
+
+    def epochs(folder: Path) -> list[dict]:
+        doc = json.loads((folder / "metrics.json").read_text())
+        return [{k: v for k, v in e.items() if k != "seconds"} for e in doc["epochs"]]
+
+    whole, cut = tmp_path / "whole-sample", tmp_path / "cut-sample"
+    assert epochs(cut) == epochs(whole) and len(epochs(cut)) == 2
+    a, b = (torch.load(d / "model.pt", weights_only=True) for d in (whole, cut))
+    for name in a:
+        torch.testing.assert_close(b[name], a[name], rtol=0, atol=0, msg=name)

@@ -1,7 +1,8 @@
 """``make bench-train``: target tokens per second of a short, fixed slice of training, on the CPU.
 
-Prints the machine first (CPU model, the instruction sets that decide oneDNN's kernels, torch's
-threads, the load average), then times, interleaved round by round in this one process so that
+Prints the machine first (``trainkit.bench``'s header, the same in every assignment: CPU model,
+the instruction sets that decide oneDNN's kernels, CPUs and cgroup quota, the load average; then
+torch's threads), then times, interleaved round by round in this one process so that
 a burst of load on a shared machine hits every variant alike:
 
 - ``batches``: ``data.batches`` alone (shuffling, padding, collation) over the slice;
@@ -14,20 +15,14 @@ The data are the config's training pairs from ``--data-dir`` (else ``DATA_DIR``,
 committed sample, whose vocabularies are much smaller than the full Multi30k's: the header says
 which). ``tok/s`` counts target tokens scored by the loss; ``cpu`` is the process's CPU time
 over the wall time (200% = both of two cores busy); ``x fp32`` compares with the float32 step.
-The same machine header as assignment 2's ``make bench-train``, so two runs can be set side by side.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import statistics
 import sys
-import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -35,80 +30,24 @@ import torch
 from nmt import data as nmt_data
 from nmt.config import TrainConfig
 from nmt.training import build_model, prepare_data, train_epoch
+from trainkit import bench
 from trainkit.config import ConfigError
 from trainkit.run import resolve_data
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "transformer.yaml"
-FEATURES = ("avx2", "avx512_f", "avx512_bf16", "amx_tile", "amx_bf16")
 
 
-@dataclass
-class Timing:
-    """Wall and CPU seconds of each round of one variant that scored ``tokens`` target tokens a round."""
-
-    sentences: int
-    tokens: int
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
-
-    @property
-    def seconds(self) -> float:
-        return statistics.median(self.wall)
-
-    @property
-    def tokens_per_second(self) -> float:
-        return self.tokens / self.seconds
-
-    @property
-    def cpu_share(self) -> float:
-        return statistics.median(self.cpu) / self.seconds
-
-
-def interleaved(tasks: dict[str, Callable[[], None]], sizes: tuple[int, int], rounds: int, warmup: int = 1):
-    """Run every task once a round, in turn, after ``warmup`` untimed rounds; ``sizes``: (sentences, tokens)."""
-    if rounds < 1:
-        raise ValueError(f"rounds: expected >= 1, got {rounds}")
-    for _ in range(warmup):
-        for task in tasks.values():
-            task()
-    timings = {name: Timing(*sizes) for name in tasks}
-    for _ in range(rounds):
-        for name, task in tasks.items():
-            wall0, cpu0 = time.perf_counter(), time.process_time()
-            task()
-            timings[name].wall.append(time.perf_counter() - wall0)
-            timings[name].cpu.append(time.process_time() - cpu0)
-    return timings
-
-
-def _load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1, 5, 15 min)" if hasattr(os, "getloadavg") else "n/a"
-
-
-def machine_lines() -> list[str]:
-    """CPU model, features, CPUs, torch threads and the load average, in a few lines."""
-    model = "unknown CPU"
-    with contextlib.suppress(OSError, StopIteration):
-        model = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    caps = torch.cpu.get_capabilities()
-    features = ", ".join(f"{name} {'yes' if caps.get(name) else 'no'}" for name in FEATURES)
-    env = ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"))
-    return [
-        f"machine: {model}, {cores} CPUs for this process, load average {_load()}",
-        f"  CPU features (torch.cpu.get_capabilities): {features}",
-        f"  torch {torch.__version__}: {torch.get_num_threads()} threads (interop {torch.get_num_interop_threads()}),"
-        f" {env}; oneDNN available {torch.backends.mkldnn.is_available()}",
-    ]
+def torch_line() -> str:
+    """torch's threads and oneDNN, for the machine header (``trainkit.bench.machine_lines``'s ``extra``)."""
+    return (
+        f"  torch {torch.__version__}: {torch.get_num_threads()} threads (interop {torch.get_num_interop_threads()});"
+        f" oneDNN available {torch.backends.mkldnn.is_available()}"
+    )
 
 
 def build_tasks(config: TrainConfig, data: nmt_data.Corpus, vocab_sizes: tuple[int, int], steps: int, seed: int = 0):
-    """The timed variants and the (sentences, tokens) each processes a round: ``steps`` batches of the
-    config's size from the start of ``data``."""
+    """The timed variants, each returning the target tokens it scored (or batched), and the
+    (sentences, tokens) each processes a round: ``steps`` batches of the config's size from the start of ``data``."""
     n = min(len(data), steps * config.batch_size)
     if n < 1:
         raise ValueError("no training pairs to time")
@@ -117,12 +56,12 @@ def build_tasks(config: TrainConfig, data: nmt_data.Corpus, vocab_sizes: tuple[i
     tokens = sum(int((tgt[:, 1:] != nmt_data.PAD_IDX).sum()) for _, tgt in fixed)
     device = torch.device("cpu")
 
-    def trainer(batches: Callable[[], object], threads: int | None = None, bf16: bool = False) -> Callable[[], None]:
+    def trainer(batches: Callable[[], object], threads: int | None = None, bf16: bool = False) -> Callable[[], int]:
         torch.manual_seed(seed)
         model = build_model(config, *vocab_sizes).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
 
-        def run() -> None:
+        def run() -> int:
             before = torch.get_num_threads()
             if threads is not None:
                 torch.set_num_threads(threads)
@@ -131,12 +70,19 @@ def build_tasks(config: TrainConfig, data: nmt_data.Corpus, vocab_sizes: tuple[i
                     train_epoch(model, optimizer, batches(), device, config.grad_clip, config.label_smoothing)
             finally:
                 torch.set_num_threads(before)
+            return tokens
 
         return run
 
     gen = torch.Generator().manual_seed(seed)
-    tasks: dict[str, Callable[[], None]] = {
-        "batches": lambda: sum(1 for _ in nmt_data.batches(part, config.batch_size, gen)),
+
+    def batch_only() -> int:
+        for _ in nmt_data.batches(part, config.batch_size, gen):  # shuffled: another padding, the same tokens
+            pass
+        return tokens
+
+    tasks: dict[str, Callable[[], int]] = {
+        "batches": batch_only,
         "step fp32": trainer(lambda: fixed),
     }
     if torch.get_num_threads() > 1:
@@ -146,16 +92,17 @@ def build_tasks(config: TrainConfig, data: nmt_data.Corpus, vocab_sizes: tuple[i
     return tasks, (n, tokens)
 
 
-def format_table(timings: dict[str, Timing]) -> list[str]:
-    base = timings["step fp32"].tokens_per_second
-    lines = [f"{'':34s} {'pairs':>6s} {'tokens':>7s} {'tok/s':>8s} {'pairs/s':>8s} {'ms/round':>9s} {'cpu':>5s} x fp32"]
-    for name, t in timings.items():
-        ratio = f"{t.tokens_per_second / base:5.2f}x" if name.startswith("step") else "     -"
-        lines.append(
-            f"{name:34s} {t.sentences:6d} {t.tokens:7d} {t.tokens_per_second:8.0f} {t.sentences / t.seconds:8.1f} "
-            f"{1000 * t.seconds:9.0f} {100 * t.cpu_share:4.0f}% {ratio}"
-        )
-    return lines
+def format_table(timings: dict[str, bench.Timing], pairs: int) -> list[str]:
+    """``trainkit.bench.format_table`` in target tokens, with the ``pairs`` each row processes a round beside
+    them; the step rows against the float32 step."""
+    return bench.format_table(
+        timings,
+        "tok",
+        baseline=lambda name: "step fp32" if name.startswith("step") else None,
+        width=34,
+        also=("pairs", dict.fromkeys(timings, pairs)),
+        ratio_header="x fp32",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -170,10 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="The PyTorch API of nested tensors is in prototype stage")
     try:
         config = TrainConfig.load(args.config)
-        if args.threads is not None:
-            if args.threads < 1:
-                raise ValueError(f"--threads: expected >= 1, got {args.threads}")
-            torch.set_num_threads(args.threads)
+        bench.set_threads(args.threads)
         if args.steps < 1:
             raise ValueError(f"--steps: expected >= 1, got {args.steps}")
         data_dir = resolve_data(args.data_dir, nmt_data.SAMPLE_DIR, nmt_data.find_data).path
@@ -186,22 +130,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"data {data_dir}: {len(data.train)} train pairs; vocabularies de {len(data.src_vocab)}, "
             f"en {len(data.tgt_vocab)}"
         )
-        for line in machine_lines():
+        for line in bench.machine_lines(torch_threads=torch.get_num_threads(), extra=[torch_line()]):
             print(line)
-        tasks, sizes = build_tasks(config, data.train, (len(data.src_vocab), len(data.tgt_vocab)), args.steps)
-        timings = interleaved(tasks, sizes, args.rounds, args.warmup)
+        tasks, (pairs, _) = build_tasks(config, data.train, (len(data.src_vocab), len(data.tgt_vocab)), args.steps)
+        timings = bench.interleaved(tasks, args.rounds, args.warmup)
     except (ConfigError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except NotImplementedError as exc:  # a handout whose model is not written yet
         print(f"error: {config.model} is not implemented yet: {exc}", file=sys.stderr)
         return 2
-    for line in format_table(timings):
+    for line in format_table(timings, pairs):
         print(line)
     loop = timings["loop fp32"]
     print(
-        f"load average at the end: {_load()}. An epoch of {len(data.train):,} pairs at the fp32 loop's rate: "
-        f"{len(data.train) / (loop.sentences / loop.seconds):.0f} s"
+        f"load average at the end: {bench.load_average()}. An epoch of {len(data.train):,} pairs at the fp32 loop's "
+        f"rate: {len(data.train) * loop.seconds / pairs:.0f} s"
     )
     return 0
 

@@ -201,26 +201,27 @@ def bleu(hypotheses: list[str], references: list[str]) -> float:
 # --------------------------------------------------------------------------- the run
 
 
-def _state(model: nn.Module, optimizer: torch.optim.Optimizer, batch_gen: torch.Generator) -> dict[str, Any]:
+def _state(
+    model: nn.Module, optimizer: torch.optim.Optimizer, batch_gen: torch.Generator, device: torch.device
+) -> dict[str, Any]:
     """What a checkpoint holds to go on exactly: weights, Adam's moments, dropout's and the batch order's RNG."""
-    state = {
+    from trainkit.run import torch_rng_state  # trainkit only where fit runs, as in fit
+
+    return {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
-        "torch_rng": torch.get_rng_state(),
+        "rng": torch_rng_state(device),
         "batch_rng": batch_gen.get_state(),
     }
-    if torch.cuda.is_available():
-        state["cuda_rng"] = torch.cuda.get_rng_state()
-    return state
 
 
 def _restore(state: dict[str, Any], model: nn.Module, optimizer: torch.optim.Optimizer, gen: torch.Generator) -> None:
+    from trainkit.run import restore_torch_rng_state
+
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
-    torch.set_rng_state(state["torch_rng"])
+    restore_torch_rng_state(state["rng"])
     gen.set_state(state["batch_rng"])
-    if "cuda_rng" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state(state["cuda_rng"])
 
 
 def shard(
@@ -279,7 +280,7 @@ def fit(config: TrainConfig, run: Run) -> dict[str, Any]:
         val_loss = evaluate_loss(model, data.val, config.batch_size, device)  # the same in every process
         metrics = {"train_loss": train_loss, "train_ppl": perplexity(train_loss)}
         metrics |= {"val_loss": val_loss, "val_ppl": perplexity(val_loss)}
-        run.end_epoch(metrics, _state(model, optimizer, batch_gen))
+        run.end_epoch(metrics, _state(model, optimizer, batch_gen, device))
     return _test(model, data, config, run) if where.is_main else {}
 
 

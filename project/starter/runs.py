@@ -1,13 +1,12 @@
-"""Run helpers the starter adds to trainkit's: seeding, torch's generator states, reading metrics.json.
+"""Run helpers the starter adds to trainkit's: seeding, reading metrics.json.
 
-The rest (the device, the progress bar, atomic writes, checkpoints, metrics.json, curves.png)
-is trainkit's: ``trainkit.run``, ``trainkit.files``, ``trainkit.plots``.
+The rest (the device, the progress bar, torch's generator states, atomic writes, checkpoints,
+metrics.json, curves.png) is trainkit's: ``trainkit.run``, ``trainkit.files``, ``trainkit.plots``.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,7 @@ __all__ = [
     "CURVES_NAME",
     "METRICS_NAME",
     "read_metrics",
-    "rng_state",
     "seed_everything",
-    "set_rng_state",
 ]
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -43,21 +40,6 @@ def seed_everything(seed: int) -> torch.Generator:
     generator = torch.Generator()
     generator.manual_seed(seed)
     return generator
-
-
-def rng_state(device: torch.device) -> dict[str, Any]:
-    """torch's global generator states (CPU, and CUDA on a CUDA device), to put in a checkpoint."""
-    state: dict[str, Any] = {"torch": torch.get_rng_state()}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: Mapping[str, Any]) -> None:
-    """Restore what rng_state saved."""
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def read_metrics(path: str | Path) -> dict[str, Any]:

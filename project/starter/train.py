@@ -25,12 +25,12 @@ from torch import nn
 
 from trainkit.files import load_state, save_state, write_json
 from trainkit.plots import save_curves
-from trainkit.run import progress, resolve_device
+from trainkit.run import progress, resolve_device, restore_torch_rng_state, torch_rng_state
 
 from .config import ConfigError, ExperimentConfig
 from .data import Data, Split, load_data
 from .model import build_model
-from .runs import CHECKPOINT_NAME, CURVES_NAME, METRICS_NAME, rng_state, seed_everything, set_rng_state
+from .runs import CHECKPOINT_NAME, CURVES_NAME, METRICS_NAME, seed_everything
 
 
 class ResumeError(RuntimeError):
@@ -155,7 +155,7 @@ def run(
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["batch_generator"])
-        set_rng_state(state["rng"])
+        restore_torch_rng_state(state["rng"])
         epochs = list(state["epochs"])
         log(f"resumed {checkpoint_path} after epoch {len(epochs)}")
     elif resume:
@@ -201,7 +201,7 @@ def run(
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "batch_generator": generator.get_state(),
-                "rng": rng_state(device),
+                "rng": torch_rng_state(device),
                 "epochs": epochs,
             },
         )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
+from trainkit import bench
 from trainkit.bench import Timing, format_table, interleaved, machine_lines
 
 
@@ -30,3 +34,46 @@ def test_machine_lines_warn_of_too_many_threads():
     assert lines[0].startswith("machine: ") and "CPU features: avx2" in lines[1]
     assert "warning: 10000 threads" in lines[-1]
     assert not any("warning" in line for line in machine_lines(torch_threads=1))
+
+
+def test_a_second_unit_adds_its_count_and_rate_columns():
+    """Does ``also`` (nmt: pairs beside tokens) add a count and a rate, ``-`` for rows it does not name?"""
+    timings = {"step": Timing(1000, [2.0], [2.0]), "batches": Timing(1000, [0.5], [0.5])}
+    lines = format_table(timings, "tok", also=("pairs", {"step": 16}), ratio_header="x fp32")
+    assert lines[0].split()[:4] == ["tok", "tok/s", "pairs", "pairs/s"] and lines[0].endswith("x fp32")
+    step, batches = lines[1].split(), lines[2].split()
+    assert step[1:5] == ["1000", "500", "16", "8.0"]
+    assert batches[1:5] == ["1000", "2000", "-", "-"]
+    assert format_table(timings, "tok")[0].split()[:3] == ["tok", "tok/s", "ms/round"]  # no second unit: as before
+
+
+def test_cpu_features_are_torch_s_when_torch_is_there(monkeypatch):
+    """With torch, do the features come from torch.cpu.get_capabilities (what picks its kernels, also on macOS)?"""
+    import torch
+
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"avx2": True, "amx_bf16": True, "avx512_f": False})
+    monkeypatch.setattr(bench, "CPUINFO", Path("/nonexistent/cpuinfo"))
+    assert bench.cpu_features() == {
+        "avx2": True,
+        "avx512_f": False,
+        "avx512_bf16": False,
+        "amx_tile": False,
+        "amx_bf16": True,
+    }
+
+
+def test_cpu_features_fall_back_to_proc_cpuinfo_without_torch(monkeypatch, tmp_path):
+    """Without torch, are /proc/cpuinfo's flags read, avx512f there being torch's avx512_f?"""
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("model name\t: Test CPU\nflags\t\t: fpu sse avx2 avx512f avx512_bf16\n")
+    monkeypatch.setattr(bench, "CPUINFO", cpuinfo)
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
+    assert bench.cpu_features() == {
+        "avx2": True,
+        "avx512_f": True,
+        "avx512_bf16": True,
+        "amx_tile": False,
+        "amx_bf16": False,
+    }
+    monkeypatch.setattr(bench, "CPUINFO", tmp_path / "missing")  # macOS without torch: nothing claimed
+    assert not any(bench.cpu_features().values())

@@ -11,7 +11,17 @@ import pytest
 
 from trainkit.config import Config
 from trainkit.files import load_state, save_state
-from trainkit.run import DataSource, Run, RunError, main, resolve_data, run_folder, seed_streams
+from trainkit.run import (
+    DataSource,
+    Run,
+    RunError,
+    main,
+    resolve_data,
+    restore_torch_rng_state,
+    run_folder,
+    seed_streams,
+    torch_rng_state,
+)
 
 
 @dataclass(frozen=True)
@@ -174,3 +184,32 @@ def test_main_end_to_end(tmp_path, capsys, monkeypatch):
     assert "unknown key ['epoch']" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # argparse: NumPy runs have no cuda choice
         main(["--config", str(config), "--device", "cuda"], **kwargs)
+
+
+def test_torch_rng_state_through_a_checkpoint_replays_the_same_draws(tmp_path):
+    """After a checkpoint round trip, does restore_torch_rng_state make torch draw again what it drew after the save?"""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(5)
+    save_state(tmp_path / "checkpoint.pt", {"rng": torch_rng_state("cpu")})
+    expected = torch.rand(4)
+    torch.rand(100)  # the run goes on, then stops
+    restore_torch_rng_state(load_state(tmp_path / "checkpoint.pt")["rng"])
+    assert torch.equal(torch.rand(4), expected)
+    assert "cuda" not in torch_rng_state(torch.device("cpu"))
+    with pytest.raises(ValueError, match="torch_rng_state"):
+        restore_torch_rng_state({"torch": torch.get_rng_state()})
+
+
+def test_torch_rng_state_on_cuda_saves_every_cuda_generator(tmp_path):
+    """On a CUDA device, are all CUDA generators saved and restored, also from a checkpoint loaded onto the GPU?"""
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device here")
+    torch.manual_seed(5)
+    state = torch_rng_state(torch.device("cuda"))
+    assert len(state["cuda"]) == torch.cuda.device_count()
+    save_state(tmp_path / "checkpoint.pt", {"rng": state})
+    expected = torch.rand(4, device="cuda"), torch.rand(4)
+    torch.rand(100, device="cuda")
+    restore_torch_rng_state(load_state(tmp_path / "checkpoint.pt", map_location="cuda")["rng"])
+    assert torch.equal(torch.rand(4, device="cuda"), expected[0]) and torch.equal(torch.rand(4), expected[1])
