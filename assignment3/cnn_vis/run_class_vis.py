@@ -13,26 +13,27 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from cnn_vis.cli import out_dir, parse_args
-from cnn_vis.config import ClassVisConfig, ConfigError
+from cnn_vis.cli import out_dir, start
+from cnn_vis.config import ClassVisConfig
 from cnn_vis.figures import image_grid
 from cnn_vis.images import denormalize, pixel_bounds
 from cnn_vis.model import load_classifier
 from trainkit.files import write_json
-from trainkit.run import METRICS, progress, resolve_device
+from trainkit.run import METRICS, progress
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args("python -m cnn_vis.run_class_vis", __doc__.split("\n")[0], argv, data=False)
-    try:
-        device = resolve_device(args.device)
-        config = ClassVisConfig.load(args.config)
-        if args.seed is not None:
-            config = config.replace(seed=args.seed)
-        classifier = load_classifier(config.model, config.checkpoint)
-    except (ConfigError, OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    started = start(
+        "python -m cnn_vis.run_class_vis",
+        __doc__.split("\n")[0],
+        argv,
+        ClassVisConfig,
+        lambda config, args: load_classifier(config.model, config.checkpoint),
+        data=False,
+    )
+    if started is None:
         return 2
+    args, device, config, classifier = started
     from cnn_vis.class_visualization import create_class_visualization, draw_jitters
 
     out = out_dir(args)

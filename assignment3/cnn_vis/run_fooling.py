@@ -14,30 +14,22 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from cnn_vis.cli import out_dir, parse_args, test_images
-from cnn_vis.config import ConfigError, FoolingConfig
+from cnn_vis.cli import classifier_and_images, out_dir, start
+from cnn_vis.config import FoolingConfig
 from cnn_vis.figures import image_grid
 from cnn_vis.images import denormalize
-from cnn_vis.model import load_classifier
 from trainkit.files import write_json
-from trainkit.run import METRICS, progress, resolve_device
+from trainkit.run import METRICS, progress
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args("python -m cnn_vis.run_fooling", __doc__.split("\n")[0], argv)
-    try:
-        device = resolve_device(args.device)
-        config = FoolingConfig.load(args.config)
-        if args.seed is not None:
-            config = config.replace(seed=args.seed)
-        classifier = load_classifier(config.model, config.checkpoint)
-        x, y, labels = test_images(classifier, args.data_dir, config.num_images)
-    except (ConfigError, OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    started = start("python -m cnn_vis.run_fooling", __doc__.split("\n")[0], argv, FoolingConfig, classifier_and_images)
+    if started is None:
         return 2
+    args, device, config, (classifier, (x, y, labels, sample)) = started
     from cnn_vis.fooling import make_fooling_image
 
-    out = out_dir(args)
+    out = out_dir(args, sample)
     model = classifier.model.to(device)
     K = len(classifier.classes)
     rng = np.random.default_rng(config.seed)

@@ -17,28 +17,22 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnn_vis.cli import out_dir, parse_args, test_images
-from cnn_vis.config import ConfigError, MapsConfig
+from cnn_vis.cli import classifier_and_images, out_dir, start
+from cnn_vis.config import MapsConfig
 from cnn_vis.figures import contact_sheet
 from cnn_vis.images import denormalize
-from cnn_vis.model import load_classifier
 from trainkit.files import write_json
-from trainkit.run import METRICS, resolve_device
+from trainkit.run import METRICS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args("python -m cnn_vis.run_maps", __doc__.split("\n")[0], argv)
-    try:
-        device = resolve_device(args.device)
-        config = MapsConfig.load(args.config)
-        classifier = load_classifier(config.model, config.checkpoint)
-        x, y, labels = test_images(classifier, args.data_dir, config.num_images)
-    except (ConfigError, OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    started = start("python -m cnn_vis.run_maps", __doc__.split("\n")[0], argv, MapsConfig, classifier_and_images)
+    if started is None:
         return 2
+    args, device, config, (classifier, (x, y, labels, sample)) = started
     from cnn_vis import attribution, saliency
 
-    out = out_dir(args)
+    out = out_dir(args, sample)
     model = classifier.model.to(device)
     layer = model.get_submodule(classifier.cam_layer)
     x, y = x.to(device), y.to(device)

@@ -13,28 +13,20 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cnn_vis.cli import out_dir, parse_args, test_images
-from cnn_vis.config import ConfigError, SanityConfig
+from cnn_vis.cli import classifier_and_images, out_dir, start
+from cnn_vis.config import SanityConfig
 from cnn_vis.figures import image_grid, line_plot, map_to_image
-from cnn_vis.model import load_classifier
 from cnn_vis.sanity import cascading_randomization, layer_groups, method_maps, spearman
 from trainkit.files import write_json
-from trainkit.run import METRICS, progress, resolve_device
+from trainkit.run import METRICS, progress
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args("python -m cnn_vis.run_sanity", __doc__.split("\n")[0], argv)
-    try:
-        device = resolve_device(args.device)
-        config = SanityConfig.load(args.config)
-        if args.seed is not None:
-            config = config.replace(seed=args.seed)
-        classifier = load_classifier(config.model, config.checkpoint)
-        x, y, labels = test_images(classifier, args.data_dir, config.num_images)
-    except (ConfigError, OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    started = start("python -m cnn_vis.run_sanity", __doc__.split("\n")[0], argv, SanityConfig, classifier_and_images)
+    if started is None:
         return 2
-    out = out_dir(args)
+    args, device, config, (classifier, (x, y, labels, sample)) = started
+    out = out_dir(args, sample)
     model = classifier.model.to(device)
     x, y = x.to(device), y.to(device)
     fns = {m: f for m, f in method_maps(classifier.cam_layer, config.ig_steps).items() if m in config.methods}

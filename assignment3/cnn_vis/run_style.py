@@ -16,14 +16,14 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from cnn_vis.cli import out_dir, parse_args
+from cnn_vis.cli import out_dir, start
 from cnn_vis.config import ConfigError, StyleConfig
 from cnn_vis.data import MEAN, STD
 from cnn_vis.figures import image_grid, line_plot
 from cnn_vis.images import denormalize, load_image, normalize
 from cnn_vis.model import CHECKPOINT, IMAGENET_MEAN, IMAGENET_STD, cached_torchvision, load_cifar_net, without_inplace
 from trainkit.files import write_json
-from trainkit.run import METRICS, resolve_device
+from trainkit.run import METRICS
 
 
 def feature_extractor(config: StyleConfig) -> tuple[Callable[[torch.Tensor], list[torch.Tensor]], tuple, tuple]:
@@ -60,18 +60,18 @@ def feature_extractor(config: StyleConfig) -> tuple[Callable[[torch.Tensor], lis
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args("python -m cnn_vis.run_style", __doc__.split("\n")[0], argv, data=False)
-    try:
-        device = resolve_device(args.device)
-        config = StyleConfig.load(args.config)
-        if args.seed is not None:
-            config = config.replace(seed=args.seed)
-        extract, mean, std = feature_extractor(config)
-        content_u8 = load_image(config.content_image, config.image_size)
-        style_u8 = load_image(config.style_image, config.style_size)
-    except (ConfigError, OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    def prepare(config: StyleConfig, args):
+        """The feature extractor, its mean and std, the content and the style image (uint8)."""
+        return (
+            *feature_extractor(config),
+            load_image(config.content_image, config.image_size),
+            load_image(config.style_image, config.style_size),
+        )
+
+    started = start("python -m cnn_vis.run_style", __doc__.split("\n")[0], argv, StyleConfig, prepare, data=False)
+    if started is None:
         return 2
+    args, device, config, (extract, mean, std, content_u8, style_u8) = started
     from cnn_vis.style_transfer import content_loss, style_loss, style_transfer, tv_loss
 
     out = out_dir(args)
@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"content {tuple(content.shape[2:])}, style {tuple(style.shape[2:])}, {config.model} features, "
         f"{config.iterations} iterations on {device} ({threads} threads)"
     )
-    start = time.perf_counter()
+    began = time.perf_counter()
     img, losses = style_transfer(
         extract,
         content,
@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config.decay_at,
         config.decayed_learning_rate,
     )
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - began
     with torch.no_grad():  # the three parts of the final image's loss
         feats, style_feats = extract(img), extract(style)
         from cnn_vis.style_transfer import gram_matrix

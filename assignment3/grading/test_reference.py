@@ -356,16 +356,41 @@ def test_committed_checkpoint_loads_with_weights_only():
     assert CHECKPOINT.stat().st_size < 5 * 2**20
 
 
+ON_TEST_IMAGES = ("run_maps", "run_fooling", "run_sanity")  # the commands that read the CIFAR-10 sample
+
+
 def _run(module, tmp_path, config_text, extra=()):
+    """Run a command on the bundled sample; its folder (``out-sample`` for those that read test images)."""
     import importlib
+
+    from cnn_vis.data import SAMPLE_DIR
 
     tmp_path.mkdir(parents=True, exist_ok=True)
     config = tmp_path / "c.yaml"
     config.write_text(config_text)
     out = tmp_path / "out"
     main = importlib.import_module(f"cnn_vis.{module}").main
-    assert main(["--config", str(config), "--out", str(out), "--device", "cpu", "--no-progress", *extra]) == 0
+    args = ["--config", str(config), "--out", str(out), "--device", "cpu", "--no-progress", *extra]
+    assert main([*args, "--data-dir", str(SAMPLE_DIR)]) == 0
+    if module in ON_TEST_IMAGES:
+        assert not out.exists()  # a run on the sample never takes the full run's folder
+        out = tmp_path / "out-sample"
     return out, json.loads((out / "metrics.json").read_text())
+
+
+@pytest.mark.parametrize("module", [*ON_TEST_IMAGES, "run_class_vis", "run_style"])
+def test_every_command_takes_seed_and_refuses_a_bad_config_with_status_2(tmp_path, module, capsys):
+    import importlib
+
+    main = importlib.import_module(f"cnn_vis.{module}").main
+    config = tmp_path / "c.yaml"
+    config.write_text("checkpoint: /nonexistent/net.pt\n" if module != "run_style" else "style_image: nope.jpg\n")
+    assert main(["--config", str(config), "--device", "cpu", "--seed", "7"]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+    config.write_text("no_such_key: 1\n")
+    assert main(["--config", str(config), "--device", "cpu"]) == 2
+    assert "no_such_key" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() and not Path("runs/c").exists()
 
 
 @pytest.fixture(scope="module")
@@ -377,7 +402,9 @@ def demo_checkpoint(tmp_path_factory):
 
 
 def test_run_maps_writes_every_contact_sheet(tmp_path, demo_checkpoint):
-    out, metrics = _run("run_maps", tmp_path, f"num_images: 2\nig_steps: 4\ncheckpoint: {demo_checkpoint}\n")
+    text = f"num_images: 2\nig_steps: 4\ncheckpoint: {demo_checkpoint}\n"
+    out, metrics = _run("run_maps", tmp_path, text, ["--seed", "5"])
+    assert metrics["config"]["seed"] == 5  # every command applies --seed (this one draws nothing at random)
     assert len(list(out.glob("*.png"))) == 10
     assert all(v["max_abs_diff"] <= 1e-6 for v in metrics["agreement_with_captum"].values())
 
