@@ -36,6 +36,9 @@ class TrainConfig(Config):
     momentum: float = 0.9
     nesterov: bool = False
     weight_decay: float = 5.0e-4  # L2 strength given to torch.optim.SGD
+    # The learning rate of the batch norms' parameters is learning_rate times this, and their
+    # weight decay weight_decay divided by it (so the decay a step applies stays the same).
+    norm_lr_scale: float = 1.0
     # "step": the learning rate is multiplied by lr_gamma at the start of each epoch listed in
     # lr_milestones (counted from 0), as torch.optim.lr_scheduler.MultiStepLR does.
     # "onecycle": per batch, a linear rise from learning_rate / 25 to learning_rate over the
@@ -68,7 +71,7 @@ class TrainConfig(Config):
     seed: int = 0  # seeds the validation split, the initial weights and the batch order
 
     def validate(self) -> None:
-        self.require_positive("hidden_dim", "batch_size", "epochs", "learning_rate")
+        self.require_positive("hidden_dim", "batch_size", "epochs", "learning_rate", "norm_lr_scale")
         for name in ("val_size", "num_workers", "crop_padding", "weight_decay", "focal_gamma"):
             self.require(getattr(self, name) >= 0, name, f"expected >= 0, got {getattr(self, name)}")
         self.require_in("warmup_fraction", 0, 1, closed="()")

@@ -89,11 +89,22 @@ class MyModel(nn.Module):
         # After Keller Jordan's airbench: a frozen 2 x 2 convolution that whitens the input's
         # patches (set from the first training batch), GELU, then three blocks of
         # conv -> 2x2 max pool -> BN -> GELU -> conv -> BN -> GELU (48, 192, 192 channels; the
-        # resolution 31 -> 15 -> 7 -> 3), global max pooling and one linear layer. About 1.1 M
-        # parameters; configs/mymodel.yaml trains it in 20 epochs. In evaluation mode it also
-        # classifies mirrored and shifted copies of each image (test-time augmentation).
-        def conv_bn(c_in: int, c_out: int) -> list[nn.Module]:
-            return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.GELU()]
+        # resolution 31 -> 15 -> 7 -> 3), global max pooling and one linear layer whose scores are
+        # divided by 9. The batch norms learn a shift only (their scale stays 1), and each
+        # convolution starts as the identity on its first input channels (Dirac), the rest at
+        # random: with configs/mymodel.yaml's fast learning rate for the shifts, this trains to
+        # 90% in a few epochs. About 1.1 M parameters. In evaluation mode it also classifies
+        # mirrored and shifted copies of each image (test-time augmentation).
+        def conv(c_in: int, c_out: int) -> nn.Conv2d:
+            layer = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+            with torch.no_grad():
+                nn.init.dirac_(layer.weight[:c_in])  # output channel i starts as input channel i
+            return layer
+
+        def norm(channels: int) -> nn.BatchNorm2d:
+            layer = nn.BatchNorm2d(channels)
+            layer.weight.requires_grad_(False)  # the scale stays 1: only the shift is learnt
+            return layer
 
         self.whiten = nn.Conv2d(3, 24, kernel_size=2)  # (N, 24, 31, 31): 12 whitening filters and their negatives
         self.whiten.weight.requires_grad_(False)  # set once from data, then fixed; the bias is trained
@@ -101,11 +112,14 @@ class MyModel(nn.Module):
         layers: list[nn.Module] = [nn.GELU()]
         in_channels = 24
         for width in (48, 192, 192):
-            layers += [nn.Conv2d(in_channels, width, 3, padding=1, bias=False), nn.MaxPool2d(2)]
-            layers += [nn.BatchNorm2d(width), nn.GELU(), *conv_bn(width, width)]
+            layers += [conv(in_channels, width), nn.MaxPool2d(2), norm(width), nn.GELU()]
+            layers += [conv(width, width), norm(width), nn.GELU()]
             in_channels = width
         self.features = nn.Sequential(*layers)  # (N, 192, 3, 3)
-        self.head = nn.Sequential(nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(in_channels, num_classes))
+        self.head = nn.Sequential(
+            nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(in_channels, num_classes, bias=False)
+        )
+        self.score_scale = 1 / 9  # small scores at the start: the softmax is not saturated early
         # END SOLUTION
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -124,7 +138,7 @@ class MyModel(nn.Module):
                 self.whitened.fill_(True)
 
         def scores_of(images: torch.Tensor) -> torch.Tensor:
-            return self.head(self.features(self.whiten(images)))
+            return self.score_scale * self.head(self.features(self.whiten(images)))
 
         def mirrored(images: torch.Tensor) -> torch.Tensor:
             return 0.5 * (scores_of(images) + scores_of(images.flip(3)))

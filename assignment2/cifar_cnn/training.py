@@ -51,9 +51,23 @@ def build_criterion(config: TrainConfig, class_counts: Sequence[int], weighted: 
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.SGD:
-    """SGD with the config's momentum (optionally Nesterov's) and weight decay."""
+    """SGD with the config's momentum (optionally Nesterov's) and weight decay; the batch norms'
+    parameters in a group of their own, with ``norm_lr_scale`` times the learning rate and the weight
+    decay divided by it (a scheduler scales both groups alike)."""
+    norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm)
+    norm_ids = {id(p) for m in model.modules() if isinstance(m, norms) for p in m.parameters(recurse=False)}
+    trained = [p for p in model.parameters() if p.requires_grad]
+    scale = config.norm_lr_scale
+    groups = [
+        {"params": [p for p in trained if id(p) not in norm_ids]},
+        {
+            "params": [p for p in trained if id(p) in norm_ids],
+            "lr": config.learning_rate * scale,
+            "weight_decay": config.weight_decay / scale,
+        },
+    ]
     return torch.optim.SGD(
-        model.parameters(),
+        [g for g in groups if g["params"]],
         lr=config.learning_rate,
         momentum=config.momentum,
         nesterov=config.nesterov,
@@ -69,7 +83,7 @@ def make_scheduler(
         return (
             torch.optim.lr_scheduler.OneCycleLR(
                 optimizer,
-                max_lr=config.learning_rate,
+                max_lr=[group["lr"] for group in optimizer.param_groups],
                 epochs=config.epochs,
                 steps_per_epoch=steps_per_epoch,
                 pct_start=config.warmup_fraction,

@@ -276,6 +276,46 @@ def test_vanilla_cnn_is_conv_relu_pool_linear():
     torch.testing.assert_close(model(x), F.linear(h.flatten(1), model.fc1.weight, model.fc1.bias))
 
 
+
+def test_mymodel_learns_only_the_shifts_of_its_norms_and_starts_its_convolutions_as_identities():
+    torch.manual_seed(0)
+    model = MyModel()
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms and all(not m.weight.requires_grad and m.bias.requires_grad for m in norms)
+    convs = [m for m in model.features.modules() if isinstance(m, torch.nn.Conv2d)]
+    x = torch.randn(2, 192, 5, 5)
+    for conv in convs:
+        c_in = conv.in_channels
+        y = conv(x[:, :c_in])
+        torch.testing.assert_close(y[:, :c_in], x[:, :c_in])  # output channel i = input channel i
+    assert MyModel().head[-1].bias is None  # the scores are a linear map of the features, divided by 9
+
+
+def test_make_optimizer_gives_the_norms_a_group_of_their_own_and_onecycle_keeps_the_ratio():
+    from cifar_cnn.training import make_optimizer, make_scheduler
+
+    model = MyModel()
+    config = TrainConfig(
+        model="mymodel", learning_rate=0.5, weight_decay=1e-3, norm_lr_scale=64.0, lr_schedule="onecycle", epochs=2
+    )
+    optimizer = make_optimizer(model, config)
+    others, norms = optimizer.param_groups
+    norm_biases = {id(m.bias) for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)}
+    assert {id(p) for p in norms["params"]} == norm_biases
+    trained = {id(p) for p in model.parameters() if p.requires_grad}
+    assert {id(p) for p in others["params"]} == trained - norm_biases  # frozen tensors are in no group
+    assert id(model.whiten.weight) not in trained
+    assert norms["weight_decay"] == pytest.approx(1e-3 / 64) and others["weight_decay"] == 1e-3
+    scheduler, per_batch = make_scheduler(optimizer, config, steps_per_epoch=5)
+    assert per_batch
+    for _ in range(7):
+        assert norms["lr"] == pytest.approx(64 * others["lr"])
+        optimizer.step()
+        scheduler.step()
+    # Without norms (or with norm_lr_scale 1) there is one group, as before.
+    assert len(make_optimizer(VanillaCNN(), config).param_groups) == 1
+
+
 # --------------------------------------------------------------------------- losses
 
 
