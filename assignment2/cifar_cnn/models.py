@@ -92,8 +92,8 @@ class MyModel(nn.Module):
         # resolution 31 -> 15 -> 7 -> 3), global max pooling and one linear layer whose scores are
         # divided by 9. The batch norms learn a shift only (their scale stays 1), and each
         # convolution starts as the identity on its first input channels (Dirac), the rest at
-        # random: with configs/mymodel.yaml's fast learning rate for the shifts, this trains to
-        # 90% in a few epochs. About 1.1 M parameters. In evaluation mode it also classifies
+        # random: with configs/mymodel.yaml's fast learning rate for the shifts, 8 epochs reach
+        # about 89%. About 1.1 M parameters. In evaluation mode it also classifies
         # mirrored and shifted copies of each image (test-time augmentation).
         def conv(c_in: int, c_out: int) -> nn.Conv2d:
             layer = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
