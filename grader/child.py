@@ -9,14 +9,18 @@ site-packages, ``-B`` writes no ``.pyc``. It is the only place where student cod
 JOB.json holds ``code_dir``, ``out_dir``, ``inputs_dir``, ``case_files`` (the public one
 first), ``cases`` (names, in order), ``oracle`` (true when the reference runs for the oracle:
 each case's ``verify`` hook runs and a failure keeps its traceback), ``student_files``
-(to name the student's frame in an error), ``preload`` and ``cwd`` (the child's home).
+(to name the student's frame in an error), ``preload``, ``preload_student`` and ``cwd`` (the
+child's home).
 
-It first imports the ``preload`` modules (torch: start-up time is not a case's time), then
-for each case appends ``start NAME`` to ``out_dir/progress``, writes ``NAME.npz`` (outputs,
-plain arrays) and ``NAME.json`` (status, error message), and appends ``done NAME``. Nothing
-it writes is trusted: the parent keeps the clock, reads each case's files once when its
-``done`` line appears, with bounds, and compares them itself. Uses only the standard
-library, NumPy and ``grader.cases``.
+It first imports the ``preload`` modules (torch: start-up time is not a case's time) and,
+with ``preload_student``, the modules of the student's files (what they import and their
+compilation are no case's time either: a correct file that imports matplotlib or torch must
+not spend a quick case's limit on it; an import that fails here fails again, with its
+message, in the case that needs it), then for each case appends ``start NAME`` to
+``out_dir/progress``, writes ``NAME.npz`` (outputs, plain arrays) and ``NAME.json`` (status,
+error message), and appends ``done NAME``. Nothing it writes is trusted: the parent keeps
+the clock, reads each case's files once when its ``done`` line appears, with bounds, and
+compares them itself. Uses only the standard library, NumPy and ``grader.cases``.
 """
 
 from __future__ import annotations
@@ -69,6 +73,12 @@ def main(job_path: str) -> int:
     for loaded in load_case_files([code_dir / rel for rel in job["case_files"]]):  # public first
         for case in loaded:
             cases[case.name] = case
+
+    if job.get("preload_student") is True:
+        for rel in job.get("student_files", []):
+            if isinstance(rel, str) and rel.endswith(".py"):
+                with contextlib.suppress(Exception):
+                    __import__(rel[:-3].replace("/", "."))
 
     oracle = job.get("oracle") is True
     for name in job["cases"]:

@@ -5,6 +5,7 @@ Staff commands (course repository):
     autograder ASSIGNMENT --out FILE.zip  build the Gradescope autograder zip
     grade ASSIGNMENT SUBMISSION --results FILE
                                           grade one zip or folder; write Gradescope's results.json
+                                          (--case NAME: only that case, repeatable; --times: each case's time)
     check ASSIGNMENT                      reference full, stubs zero, mutants caught
     batch ASSIGNMENT FOLDER --csv FILE    grade a folder of submissions to a CSV
     cases ASSIGNMENT                      list every case: public/hidden, points, time limit, title
@@ -62,7 +63,14 @@ def cmd_autograder(args: argparse.Namespace) -> int:
 def cmd_grade(args: argparse.Namespace) -> int:
     from grader.grade import grade_command  # staff-only
 
-    return grade_command(_assignment(args.assignment), Path(args.submission), Path(args.results), quiet=args.quiet)
+    return grade_command(
+        _assignment(args.assignment),
+        Path(args.submission),
+        Path(args.results),
+        quiet=args.quiet,
+        only=args.case or None,
+        times=args.times,
+    )
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -147,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("submission")
     s.add_argument("--results", required=True)
     s.add_argument("--quiet", action="store_true")
+    s.add_argument("--case", action="append", metavar="NAME", help="grade only this case (repeatable)")
+    s.add_argument("--times", action="store_true", help="also print each case's wall time against its limit")
     s.set_defaults(func=cmd_grade)
     s = sub.add_parser("check", help="reference full, stubs zero, mutants caught")
     s.add_argument("assignment")

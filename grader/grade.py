@@ -12,7 +12,8 @@ import shutil
 import sys
 import time
 import traceback
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,9 @@ class Graded:
     score: float
     max_score: float
     status: str = "graded"  # "refused": the submission cannot be read; "internal error": the grader failed
+    # Per case name: the wall time the trusted side measured (cases the child finished) and the limit it gave.
+    seconds: dict[str, float] = field(default_factory=dict)
+    limits: dict[str, float] = field(default_factory=dict)
 
 
 def hidden_paths(manifest: Manifest, oracle_dir: Path) -> list[Path]:
@@ -91,15 +95,18 @@ def grade(
     oracle_dir: Path | None = None,
     isolate: bool | None = None,
     fail_fast: bool = False,
+    only: Collection[str] | None = None,
 ) -> Graded:
     """Grade a zip or folder ``submission`` (or ready ``student_files``); never raises.
 
     With ``fail_fast`` grading stops at the first case that loses points (for ``check``,
-    which only needs to know whether a mutant is caught).
+    which only needs to know whether a mutant is caught). ``only`` (case names) grades those
+    cases alone, in file order: the results list just them and the maximum is their points
+    (staff tests of a few functions; an unknown name is an internal error).
     """
     start = time.monotonic()
     try:
-        return _grade(manifest, submission, student_files, oracle_dir, isolate, start, fail_fast)
+        return _grade(manifest, submission, student_files, oracle_dir, isolate, start, fail_fast, only)
     except SubmissionError as exc:
         doc = gradescope.failure(str(exc), time.monotonic() - start)
         status = "refused"
@@ -160,10 +167,18 @@ def _grade(
     isolate: bool | None,
     start: float,
     fail_fast: bool = False,
+    only: Collection[str] | None = None,
 ) -> Graded:
     oracle_dir = oracle_dir or oracle.locate(manifest)
     meta = oracle.metadata(oracle_dir)
     cases = load_cases(manifest)
+    if only is not None:
+        unknown = sorted(set(only) - {c.name for c, _ in cases})
+        if unknown:
+            raise ValueError(f"no such case in {manifest.name}: {', '.join(unknown)}")
+        cases = [(c, pub) for c, pub in cases if c.name in only]
+    limits = case_time_limits(manifest, cases, meta)
+    seconds: dict[str, float] = {}
     by_name = {c.name: (c, pub) for c, pub in cases}
     judged: dict[str, tuple[float, str]] = {}
     missing: list[str] = []
@@ -172,6 +187,8 @@ def _grade(
         """Score one case the moment it ends (its arrays are dropped after); True stops grading
         when ``fail_fast``. Whatever goes wrong here costs this case only."""
         case, public = by_name[name]
+        if run.seconds is not None:
+            seconds[name] = run.seconds
         try:
             if run.ok:
                 expected = load_npz(oracle_dir / f"{name}.out.npz")
@@ -226,7 +243,7 @@ def _grade(
                 work,
                 rels,
                 order,
-                case_time_limits(manifest, cases, meta),
+                limits,
                 manifest.limits.time_limit_s,
                 student_files=manifest.files,
                 on_result=judge,
@@ -259,7 +276,7 @@ def _grade(
         lines.append(f"Your code printed {len(printed) + dropped} characters (harmless); the first ones:")
         lines.append(printed[:1500])
     doc = gradescope.results(tests, "\n".join(lines), time.monotonic() - start)
-    return Graded(doc, doc["score"], sum(t.max_score for t in tests))
+    return Graded(doc, doc["score"], sum(t.max_score for t in tests), seconds=seconds, limits=limits)
 
 
 def report_lines(graded: Graded) -> list[str]:
@@ -275,13 +292,35 @@ def report_lines(graded: Graded) -> list[str]:
     return lines
 
 
-def grade_command(manifest: Manifest, submission: Path, results_path: Path, quiet: bool = False) -> int:
+def time_lines(graded: Graded) -> list[str]:
+    """Each case's wall time against its limit, with its points: ``grade --times``."""
+    by_name = {t["tags"][1]: t for t in graded.results["tests"]}
+    lines = [f"{'case':<44} {'points':>11} {'seconds':>8} {'limit':>7}"]
+    for name, limit in graded.limits.items():
+        t = by_name[name]
+        took = graded.seconds.get(name)
+        shown = "-" if took is None else f"{took:.3f}"
+        lines.append(f"{name:<44} {t['score']:>5g}/{t['max_score']:<5g} {shown:>8} {limit:>7.3f}")
+    return lines
+
+
+def grade_command(
+    manifest: Manifest,
+    submission: Path,
+    results_path: Path,
+    quiet: bool = False,
+    only: Collection[str] | None = None,
+    times: bool = False,
+) -> int:
     """The ``grade`` command: grade ``submission``, write the results to ``results_path``, print
-    a report (``quiet``: only why it was not graded); exit status 0 graded, 2 refused, 3 internal error."""
-    graded = grade(manifest, submission)
+    a report (``quiet``: only why it was not graded); exit status 0 graded, 2 refused, 3 internal error.
+    ``only``: grade these cases alone; ``times``: also print each case's time against its limit."""
+    graded = grade(manifest, submission, only=only)
     gradescope.write(results_path, graded.results)
     if not quiet:
         print("\n".join(report_lines(graded)))
+    if times and graded.status == "graded":
+        print("\n".join(time_lines(graded)))
     if graded.status != "graded":
         if quiet:
             print(graded.results["output"], file=sys.stderr)

@@ -177,6 +177,11 @@ def run_cases(
     specs = outputs or {}
     spared: set[str] = set()
     attempt = 0
+    # The child imports the student's modules before the first case, so that no case's clock
+    # pays for them (see child.py). A child that never reached its first case with them (an
+    # import that hangs, exits or eats the memory) is run again without, once: then each case
+    # imports what it needs, and only the cases that need a broken module lose their points.
+    preload_student = bool(student_files)
 
     def finish(name: str, run: CaseRun) -> bool:
         stop = on_result(name, run) if on_result is not None else False
@@ -203,6 +208,7 @@ def run_cases(
                 "oracle": oracle,
                 "student_files": list(student_files),
                 "preload": list(preload),
+                "preload_student": preload_student,
                 "cwd": str(work.home),
             }
             # A previous child may have taken the permissions off its home (the cwd of the next);
@@ -257,6 +263,11 @@ def run_cases(
         unfinished = [n for n in remaining if n not in results]
         if not unfinished:
             break
+        if preload_student and progress.since is None and not res.timed_out and res.killed_reason != STOPPED:
+            preload_student = False  # nothing was blamed: the same cases again, importing as they go
+            remaining = unfinished
+            attempt += 1
+            continue
         if res.killed_reason == STOPPED:
             for name in unfinished:
                 finish(name, CaseRun(False, "not run: grading stopped at the first failure"))

@@ -81,7 +81,7 @@ def _run_softmax_regression_eval(X, y, W, b, gW, gb):
     """train=False: loss and accuracy; the gradients must stay what they were (here gW, gb)."""
     from mnist_mlp.models import SoftmaxRegression
 
-    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0))
+    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0), dtype=np.float64)
     model.params = {"W": W, "b": b}
     model.grads = {"W": gW.copy(), "b": gb.copy()}
     loss, acc = model.forward(X, y, train=False)
@@ -91,7 +91,7 @@ def _run_softmax_regression_eval(X, y, W, b, gW, gb):
 def _run_predict_softmax_regression(X, W, b):
     from mnist_mlp.models import SoftmaxRegression
 
-    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0))
+    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0), dtype=np.float64)
     model.params = {"W": W, "b": b}
     scores, _ = model.forward_scores(X)
     return {"scores": scores, "pred": model.predict(X)}
@@ -149,7 +149,7 @@ def _run_train_epoch_softmax(X, y, W, b, batch_size, learning_rate, reg, momentu
     from mnist_mlp.optim import SGD
     from mnist_mlp.training import train_epoch
 
-    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0))
+    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0), dtype=np.float64)
     model.params = {"W": W, "b": b}
     opt = SGD(learning_rate, reg=reg, momentum=momentum)
     batches = [(X[i : i + batch_size], y[i : i + batch_size]) for i in range(0, len(y), batch_size)]

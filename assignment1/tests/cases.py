@@ -67,7 +67,9 @@ def two_layer(activation: str, W1, b1, W2, b2):
     from mnist_mlp.models import TwoLayerNet
 
     D, H = W1.shape
-    model = TwoLayerNet(D, H, W2.shape[1], activation=activation, rng=np.random.default_rng(0))
+    # float64 like the injected weights: a forward that writes into the arrays self.grads
+    # already holds (made by __init__ in the model's dtype) must keep float64 precision.
+    model = TwoLayerNet(D, H, W2.shape[1], activation=activation, rng=np.random.default_rng(0), dtype=np.float64)
     model.params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
     return model
 
@@ -127,7 +129,7 @@ def with_zeros(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 
 def run_softmax_regression(X, y, W, b, train):
     from mnist_mlp.models import SoftmaxRegression
 
-    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0))
+    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0), dtype=np.float64)
     model.params = {"W": W, "b": b}
     loss, acc = model.forward(X, y, train=bool(train))
     return {"loss": float(loss), "accuracy": float(acc), "grads": dict(model.grads)}
@@ -137,7 +139,7 @@ def build_softmax_regression(inputs):
     from mnist_mlp.models import SoftmaxRegression
 
     W, b = inputs["W"].copy(), inputs["b"].copy()
-    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0))
+    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0), dtype=np.float64)
     model.params = {"W": W, "b": b}
     return model
 
