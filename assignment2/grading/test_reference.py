@@ -276,7 +276,6 @@ def test_vanilla_cnn_is_conv_relu_pool_linear():
     torch.testing.assert_close(model(x), F.linear(h.flatten(1), model.fc1.weight, model.fc1.bias))
 
 
-
 def test_mymodel_learns_only_the_shifts_of_its_norms_and_starts_its_convolutions_as_identities():
     torch.manual_seed(0)
     model = MyModel()
