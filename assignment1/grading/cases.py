@@ -23,6 +23,7 @@ from public_cases import (  # the public case file, loaded first under this name
     run_sgd,
     run_softmax_regression,
     run_two_layer_forward,
+    softmax_regression,
     split_arrays,
     two_layer,
     two_layer_inputs,
@@ -79,20 +80,14 @@ def _huge_logits(rng: np.random.Generator, N: int, K: int) -> np.ndarray:
 
 def _run_softmax_regression_eval(X, y, W, b, gW, gb):
     """train=False: loss and accuracy; the gradients must stay what they were (here gW, gb)."""
-    from mnist_mlp.models import SoftmaxRegression
-
-    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0), dtype=np.float64)
-    model.params = {"W": W, "b": b}
+    model = softmax_regression(W, b)
     model.grads = {"W": gW.copy(), "b": gb.copy()}
     loss, acc = model.forward(X, y, train=False)
     return {"loss": float(loss), "accuracy": float(acc), "grads": dict(model.grads)}
 
 
 def _run_predict_softmax_regression(X, W, b):
-    from mnist_mlp.models import SoftmaxRegression
-
-    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0), dtype=np.float64)
-    model.params = {"W": W, "b": b}
+    model = softmax_regression(W, b)
     scores, _ = model.forward_scores(X)
     return {"scores": scores, "pred": model.predict(X)}
 
@@ -145,12 +140,10 @@ def _run_sgd_in_place(learning_rate, **arrays):
 
 
 def _run_train_epoch_softmax(X, y, W, b, batch_size, learning_rate, reg, momentum):
-    from mnist_mlp.models import SoftmaxRegression
     from mnist_mlp.optim import SGD
     from mnist_mlp.training import train_epoch
 
-    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0), dtype=np.float64)
-    model.params = {"W": W, "b": b}
+    model = softmax_regression(W, b)
     opt = SGD(learning_rate, reg=reg, momentum=momentum)
     batches = [(X[i : i + batch_size], y[i : i + batch_size]) for i in range(0, len(y), batch_size)]
     loss, acc = train_epoch(model, opt, iter(batches))

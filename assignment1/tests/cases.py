@@ -31,6 +31,7 @@ __all__ = [
     "run_sgd",
     "run_softmax_regression",
     "run_two_layer_forward",
+    "softmax_regression",
     "split_arrays",
     "two_layer",
     "two_layer_inputs",
@@ -126,22 +127,23 @@ def with_zeros(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 
 # --------------------------------------------------------------------------- models.py
 
 
-def run_softmax_regression(X, y, W, b, train):
+def softmax_regression(W, b):
+    """A SoftmaxRegression with ``W`` and ``b`` injected, in float64 like them (see ``two_layer``)."""
     from mnist_mlp.models import SoftmaxRegression
 
     model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0), dtype=np.float64)
     model.params = {"W": W, "b": b}
+    return model
+
+
+def run_softmax_regression(X, y, W, b, train):
+    model = softmax_regression(W, b)
     loss, acc = model.forward(X, y, train=bool(train))
     return {"loss": float(loss), "accuracy": float(acc), "grads": dict(model.grads)}
 
 
 def build_softmax_regression(inputs):
-    from mnist_mlp.models import SoftmaxRegression
-
-    W, b = inputs["W"].copy(), inputs["b"].copy()
-    model = SoftmaxRegression(W.shape[0], W.shape[1], rng=np.random.default_rng(0), dtype=np.float64)
-    model.params = {"W": W, "b": b}
-    return model
+    return softmax_regression(inputs["W"].copy(), inputs["b"].copy())
 
 
 def _run_two_layer_scores(X, W1, b1, W2, b2, activation):
