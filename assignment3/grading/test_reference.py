@@ -379,7 +379,7 @@ def _run(module, tmp_path, config_text, extra=()):
 
 
 @pytest.mark.parametrize("module", [*ON_TEST_IMAGES, "run_class_vis", "run_style"])
-def test_every_command_takes_seed_and_refuses_a_bad_config_with_status_2(tmp_path, module, capsys):
+def test_every_command_refuses_a_bad_config_with_status_2_before_any_work(tmp_path, module, capsys):
     import importlib
 
     main = importlib.import_module(f"cnn_vis.{module}").main
