@@ -11,6 +11,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -23,6 +24,7 @@ from nmt.training import bleu
 from nmt.transformer import MultiHeadSelfAttention, TransformerTranslator, causal_mask, padding_mask
 from nmt.translator import FullTransformerTranslator
 from trainkit.config import ConfigError
+from trainkit.run import Run
 
 ROOT = ndata.ASSIGNMENT_DIR
 
@@ -365,6 +367,7 @@ def test_configs_load_and_bad_values_are_rejected():
     assert TrainConfig.from_dict({"learning_rate": "1e-3"}).learning_rate == 1e-3  # as PyYAML reads 1e-3
     bad_values = ({"learning_rate": "fast"}, {"nope": 1}, {"attention": "additive"}, {"epochs": True})
     bad_values += ({"beam_size": 0}, {"model": "seq2seq", "beam_size": 4}, {"length_penalty": -1.0})
+    bad_values += ({"lr_schedule": "cosine"}, {"warmup_fraction": 0.0}, {"warmup_fraction": 1.0})
     for bad in bad_values:
         with pytest.raises(ConfigError):
             TrainConfig.from_dict(bad)
@@ -412,24 +415,61 @@ def _epochs_and_bleu(folder: Path) -> tuple:
     return [{k: v for k, v in e.items() if k != "seconds"} for e in m["epochs"]], m["test_loss"], m["test_bleu"]
 
 
-def test_a_resumed_run_gives_the_metrics_of_an_uninterrupted_one(tmp_path, monkeypatch):
-    """Stopped after epoch 1 and resumed with --resume (weights, Adam, dropout and batch order restored):
-    exactly the metrics of the uninterrupted 2-epoch run."""
+@pytest.mark.parametrize("schedule", ["", "lr_schedule: onecycle\nwarmup_fraction: 0.3\n"])
+def test_a_resumed_run_gives_the_metrics_of_an_uninterrupted_one(tmp_path, monkeypatch, schedule):
+    """Stopped after epoch 1 and resumed with --resume (weights, Adam, the schedule, dropout and batch
+    order restored): exactly the metrics of the uninterrupted 2-epoch run."""
     from nmt.train import main
 
     monkeypatch.delenv("DATA_DIR", raising=False)
     cfg = tmp_path / "tiny.yaml"
-    cfg.write_text(TINY)
+    cfg.write_text(TINY + schedule)
     args = ["--config", str(cfg), "--device", "cpu", "--no-progress"]
+    real = Run.end_epoch
+
+    def end_then_stop(self, metrics, state):  # a run killed after its first epoch's checkpoint
+        real(self, metrics, state)
+        raise KeyboardInterrupt
+
     torch.set_default_dtype(torch.float32)
     try:
         assert main([*args, "--out", str(tmp_path / "whole")]) == 0
-        assert main([*args, "--out", str(tmp_path / "cut"), "--epochs", "1"]) == 0
+        monkeypatch.setattr(Run, "end_epoch", end_then_stop)
+        with pytest.raises(KeyboardInterrupt):
+            main([*args, "--out", str(tmp_path / "cut")])
+        monkeypatch.setattr(Run, "end_epoch", real)
+        assert len(json.loads((tmp_path / "cut-sample" / "metrics.json").read_text())["epochs"]) == 1
         assert main([*args, "--out", str(tmp_path / "cut"), "--resume"]) == 0
     finally:
         torch.set_default_dtype(torch.float64)
     assert _epochs_and_bleu(tmp_path / "cut-sample") == _epochs_and_bleu(tmp_path / "whole-sample")
-    assert len(_epochs_and_bleu(tmp_path / "whole-sample")[0]) == 2
+    epochs = _epochs_and_bleu(tmp_path / "whole-sample")[0]
+    assert len(epochs) == 2
+    rates = [e["learning_rate"] for e in epochs]  # each epoch's first step
+    assert rates == ([3e-3, 3e-3] if not schedule else [pytest.approx(3e-3 / 25), rates[1]])
+    if schedule:  # one-cycle: the second epoch starts on the falling side, above the first's start
+        assert 3e-3 / 25 < rates[1] < 3e-3
+
+
+def test_onecycle_schedule_rises_over_the_warmup_then_falls_to_almost_zero():
+    """make_scheduler for onecycle: learning_rate / 25 at the start, learning_rate after warmup_fraction
+    of the steps, then a linear fall; constant gives no scheduler."""
+    from nmt.training import make_scheduler
+
+    optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+    assert make_scheduler(optimizer, TrainConfig(learning_rate=1e-3), 10) is None
+    config = TrainConfig(learning_rate=1e-3, lr_schedule="onecycle", warmup_fraction=0.2, epochs=5)
+    scheduler = make_scheduler(optimizer, config, steps_per_epoch=10)
+    rates = []
+    for _ in range(50):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert rates[0] == pytest.approx(1e-3 / 25)
+    peak = int(np.argmax(rates))
+    assert rates[peak] == pytest.approx(1e-3) and 8 <= peak <= 10
+    steps = np.diff(rates)
+    assert (steps[:peak] > 0).all() and (steps[peak:] < 0).all() and rates[-1] < 1e-4
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ from nmt.seq2seq import Attention, ModelType
 from trainkit.config import Config
 
 ModelName = Literal["seq2seq", "transformer"]
+Schedule = Literal["constant", "onecycle"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ class TrainConfig(Config):
     batch_size: int = 128  # the global batch: split between the processes of a torchrun run
     epochs: int = 10
     learning_rate: float = 1e-3  # Adam
+    # "constant": Adam's learning rate stays learning_rate. "onecycle": per batch, a linear rise
+    # from learning_rate / 25 to learning_rate over the first warmup_fraction of the steps, then
+    # a linear fall to almost 0 (torch's OneCycleLR, as in assignment 2).
+    lr_schedule: Schedule = "constant"
+    warmup_fraction: float = 0.1  # onecycle only
     grad_clip: float = 1.0  # max L2 norm of the gradient, 0 for none
     label_smoothing: float = 0.0
     num_samples: int = 10  # test sentences whose translations go to samples.txt
@@ -65,6 +71,7 @@ class TrainConfig(Config):
         )
         self.require(self.max_length >= 3, "max_length", f"expected >= 3, got {self.max_length}")
         self.require_in("dropout", 0, 1)
+        self.require_in("warmup_fraction", 0, 1, closed="()")
         self.require_in("label_smoothing", 0, 1)
         for name in ("grad_clip", "num_samples", "length_penalty"):
             self.require(getattr(self, name) >= 0, name, f"expected >= 0, got {getattr(self, name)}")

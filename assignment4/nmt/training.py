@@ -111,9 +111,11 @@ def train_epoch(
     device: torch.device,
     grad_clip: float = 0.0,
     label_smoothing: float = 0.0,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
 ) -> tuple[float, int]:
     """One pass of teacher-forced training; returns the loss summed over the target tokens and
-    their number (the mean loss per token is their ratio; sums add up over processes)."""
+    their number (the mean loss per token is their ratio; sums add up over processes).
+    ``scheduler``, when given, is stepped after every batch."""
     model.train()
     total, tokens = 0.0, 0
     for src, tgt in batches:
@@ -125,6 +127,8 @@ def train_epoch(
         if grad_clip > 0:
             nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         n = int((tgt[:, 1:] != PAD_IDX).sum())
         total += loss.item() * n
         tokens += n
@@ -201,25 +205,56 @@ def bleu(hypotheses: list[str], references: list[str]) -> float:
 # --------------------------------------------------------------------------- the run
 
 
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int
+) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """The per-batch learning-rate schedule of ``config.lr_schedule``: None for ``constant``."""
+    if config.lr_schedule == "constant":
+        return None
+    return torch.optim.lr_scheduler.OneCycleLR(
+        optimizer,
+        max_lr=config.learning_rate,
+        epochs=config.epochs,
+        steps_per_epoch=steps_per_epoch,
+        pct_start=config.warmup_fraction,
+        anneal_strategy="linear",
+        cycle_momentum=False,  # Adam's betas stay as they are
+    )
+
+
 def _state(
-    model: nn.Module, optimizer: torch.optim.Optimizer, batch_gen: torch.Generator, device: torch.device
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None,
+    batch_gen: torch.Generator,
+    device: torch.device,
 ) -> dict[str, Any]:
-    """What a checkpoint holds to go on exactly: weights, Adam's moments, dropout's and the batch order's RNG."""
+    """What a checkpoint holds to go on exactly: weights, Adam's moments, the schedule, dropout's and the
+    batch order's RNG."""
     from trainkit.run import torch_rng_state  # trainkit only where fit runs, as in fit
 
     return {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict() if scheduler is not None else {},
         "rng": torch_rng_state(device),
         "batch_rng": batch_gen.get_state(),
     }
 
 
-def _restore(state: dict[str, Any], model: nn.Module, optimizer: torch.optim.Optimizer, gen: torch.Generator) -> None:
+def _restore(
+    state: dict[str, Any],
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None,
+    gen: torch.Generator,
+) -> None:
     from trainkit.run import restore_torch_rng_state
 
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None:
+        scheduler.load_state_dict(state["scheduler"])
     restore_torch_rng_state(state["rng"])
     gen.set_state(state["batch_rng"])
 
@@ -262,25 +297,29 @@ def fit(config: TrainConfig, run: Run) -> dict[str, Any]:
     )
     model = build_model(config, len(data.src_vocab), len(data.tgt_vocab)).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    n_batches = -(-len(data.train) // config.batch_size)  # the steps of an epoch, in every process
+    scheduler = make_scheduler(optimizer, config, n_batches)
     state = run.resumed_state()
     if state is not None:
-        _restore(state, model, optimizer, batch_gen)
+        _restore(state, model, optimizer, scheduler, batch_gen)
     if where.rank:
         # Other dropout masks than rank 0's. The checkpoint keeps rank 0's stream only, so a
         # resumed torchrun run is exact on rank 0 and reseeded (deterministically) on the others.
         torch.manual_seed(config.seed + where.rank + 7919 * run.epochs_done)
     trained = distributed.wrap(model, where, device)  # DDP starts every process from rank 0's weights
-    n_batches = -(-len(data.train) // config.batch_size)
     for epoch in run.epochs():
         pairs = shard(batches(data.train, config.batch_size, batch_gen), where.rank, where.world_size)
         bar = run.bar(pairs, desc=f"epoch {epoch}/{config.epochs}", total=n_batches)
-        total, tokens = train_epoch(trained, optimizer, bar, device, config.grad_clip, config.label_smoothing)
+        lr = optimizer.param_groups[0]["lr"]
+        total, tokens = train_epoch(
+            trained, optimizer, bar, device, config.grad_clip, config.label_smoothing, scheduler
+        )
         total, tokens = distributed.all_reduce_sums([total, tokens], where)
         train_loss = total / max(tokens, 1)
         val_loss = evaluate_loss(model, data.val, config.batch_size, device)  # the same in every process
-        metrics = {"train_loss": train_loss, "train_ppl": perplexity(train_loss)}
+        metrics = {"learning_rate": lr, "train_loss": train_loss, "train_ppl": perplexity(train_loss)}
         metrics |= {"val_loss": val_loss, "val_ppl": perplexity(val_loss)}
-        run.end_epoch(metrics, _state(model, optimizer, batch_gen, device))
+        run.end_epoch(metrics, _state(model, optimizer, scheduler, batch_gen, device))
     return _test(model, data, config, run) if where.is_main else {}
 
 
