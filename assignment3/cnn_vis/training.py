@@ -6,6 +6,7 @@ At the end it writes ``model.pt``, a plain state dict (``torch.load(path, weight
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,63 @@ def evaluate(model: nn.Module, data: ImageData, device: torch.device, batch_size
     return total_loss / n, correct / n
 
 
+def make_training(
+    model: nn.Module, data: ImageData, config: TrainConfig, batch_seed: int
+) -> tuple[torch.optim.SGD, torch.optim.lr_scheduler.OneCycleLR, DataLoader]:
+    """SGD with Nesterov momentum, its one-cycle schedule (stepped per batch) and the loader of shuffled,
+    augmented batches of ``data`` (random crops and flips), as the config says."""
+    optimizer = torch.optim.SGD(
+        model.parameters(),
+        lr=config.learning_rate,
+        momentum=config.momentum,
+        nesterov=True,
+        weight_decay=config.weight_decay,
+    )
+    loader = DataLoader(
+        InMemoryDataset(data, transform(augment=True)),
+        batch_size=config.batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(batch_seed),
+    )
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer,
+        max_lr=config.learning_rate,
+        epochs=config.epochs,
+        steps_per_epoch=len(loader),
+        pct_start=config.warmup_fraction,
+        anneal_strategy="linear",
+        cycle_momentum=False,
+    )
+    return optimizer, scheduler, loader
+
+
+def train_epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    device: torch.device,
+    memory_format: torch.memory_format = torch.channels_last,
+) -> tuple[float, float]:
+    """One pass of SGD over ``batches`` of images ``(N, 3, 32, 32)`` and labels ``(N,)``, the scheduler
+    (if any) stepped per batch; returns the example-weighted mean loss and accuracy seen while training."""
+    model.train()
+    total_loss, total_correct, count = 0.0, 0, 0
+    for x, y in batches:
+        x, y = x.to(device, memory_format=memory_format), y.to(device)
+        scores = model(x)
+        loss = nn.functional.cross_entropy(scores, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total_loss += loss.item() * y.shape[0]
+        total_correct += int((scores.argmax(dim=1) == y).sum())
+        count += y.shape[0]
+    return total_loss / count, total_correct / count
+
+
 def fit(config: TrainConfig, run: Run) -> dict[str, Any]:
     """Train ``config`` on ``run.data`` epoch by epoch (resuming where ``run`` says); the final results."""
     device = run.device
@@ -53,28 +111,7 @@ def fit(config: TrainConfig, run: Run) -> dict[str, Any]:
 
     torch.manual_seed(torch_seed(streams["init"]))
     model = build_model(config).to(device, memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(
-        model.parameters(),
-        lr=config.learning_rate,
-        momentum=config.momentum,
-        nesterov=True,
-        weight_decay=config.weight_decay,
-    )
-    loader = DataLoader(
-        InMemoryDataset(train_data, transform(augment=True)),
-        batch_size=config.batch_size,
-        shuffle=True,
-        generator=torch.Generator().manual_seed(torch_seed(streams["batch"])),
-    )
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer,
-        max_lr=config.learning_rate,
-        epochs=config.epochs,
-        steps_per_epoch=len(loader),
-        pct_start=config.warmup_fraction,
-        anneal_strategy="linear",
-        cycle_momentum=False,
-    )
+    optimizer, scheduler, loader = make_training(model, train_data, config, torch_seed(streams["batch"]))
     state = run.resumed_state()
     if state is not None:
         for part, saved in (model, "model"), (optimizer, "optimizer"), (scheduler, "scheduler"):
@@ -83,20 +120,9 @@ def fit(config: TrainConfig, run: Run) -> dict[str, Any]:
         restore_torch_rng_state(state["rng"])  # the augmentation draws from torch's generators
 
     for epoch in run.epochs():
-        model.train()
-        total_loss, total_correct, count = 0.0, 0, 0
-        for x, y in run.bar(loader, f"epoch {epoch}/{config.epochs}"):
-            x, y = x.to(device, memory_format=torch.channels_last), y.to(device)
-            scores = model(x)
-            loss = nn.functional.cross_entropy(scores, y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            total_loss += loss.item() * y.shape[0]
-            total_correct += int((scores.argmax(dim=1) == y).sum())
-            count += y.shape[0]
-        metrics = {"train_loss": total_loss / count, "train_acc": total_correct / count}
+        batches = run.bar(loader, f"epoch {epoch}/{config.epochs}")
+        train_loss, train_acc = train_epoch(model, optimizer, scheduler, batches, device)
+        metrics = {"train_loss": train_loss, "train_acc": train_acc}
         if len(val.labels):
             metrics["val_loss"], metrics["val_acc"] = evaluate(model, val, device)
         run.end_epoch(
