@@ -54,6 +54,7 @@ __all__ = [
     "progress",
     "resolve_data",
     "resolve_device",
+    "restore_scheduler",
     "restore_torch_rng_state",
     "seed_streams",
     "torch_rng_state",
@@ -148,6 +149,21 @@ def torch_rng_state(device: Any) -> dict[str, Any]:
     if torch.device(device).type == "cuda":
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
+
+
+def restore_scheduler(scheduler: Any, saved: Mapping[str, Any]) -> None:
+    """``scheduler.load_state_dict(saved)``, refusing a schedule planned for another number of steps.
+
+    A one-cycle schedule is planned for the whole run: resumed with more ``--epochs``, the saved one
+    would end at the old last step, and torch would stop the run there ("Tried to step ... times").
+    """
+    planned, now = saved.get("total_steps"), getattr(scheduler, "total_steps", None)
+    if planned is not None and now is not None and planned != now:
+        raise RunError(
+            f"the checkpoint's one-cycle schedule is planned for {planned} steps, this run's for {now}: a one-cycle "
+            "run cannot be extended with more --epochs; resume it with its own epochs, or start a new run"
+        )
+    scheduler.load_state_dict(saved)
 
 
 def restore_torch_rng_state(state: Mapping[str, Any]) -> None:

@@ -23,7 +23,7 @@ from cifar_cnn.config import TrainConfig
 from cifar_cnn.data import CLASSES, ImageData, InMemoryDataset, load_split, long_tailed, make_transform, train_val_split
 from trainkit import distributed
 from trainkit.bench import cpu_features  # torch's detection: the instruction sets oneDNN's kernels use
-from trainkit.run import Run, restore_torch_rng_state, seed_streams, torch_rng_state, torch_seed
+from trainkit.run import Run, restore_scheduler, restore_torch_rng_state, seed_streams, torch_rng_state, torch_seed
 
 MODEL_FILE = "model.pt"
 
@@ -239,7 +239,7 @@ def fit(config: TrainConfig, run: Run) -> dict[str, Any]:
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
+        restore_scheduler(scheduler, state["scheduler"])
         restore_torch_rng_state(state["rng"])  # torch's global generators: the augmentation draws from them
         if not where.active:
             loader.generator.set_state(state["batch_generator"])

@@ -18,7 +18,7 @@ from cnn_vis.config import TrainConfig
 from cnn_vis.data import CLASSES, load_split, transform
 from cnn_vis.model import CifarNet
 from trainkit.images import ImageData, InMemoryDataset, subset, train_val_split
-from trainkit.run import Run, restore_torch_rng_state, seed_streams, torch_rng_state, torch_seed
+from trainkit.run import Run, restore_scheduler, restore_torch_rng_state, seed_streams, torch_rng_state, torch_seed
 
 
 def build_model(config: TrainConfig) -> nn.Module:
@@ -114,8 +114,9 @@ def fit(config: TrainConfig, run: Run) -> dict[str, Any]:
     optimizer, scheduler, loader = make_training(model, train_data, config, torch_seed(streams["batch"]))
     state = run.resumed_state()
     if state is not None:
-        for part, saved in (model, "model"), (optimizer, "optimizer"), (scheduler, "scheduler"):
-            part.load_state_dict(state[saved])
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        restore_scheduler(scheduler, state["scheduler"])
         loader.generator.set_state(state["batch_generator"])
         restore_torch_rng_state(state["rng"])  # the augmentation draws from torch's generators
 

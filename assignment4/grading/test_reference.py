@@ -416,7 +416,7 @@ def _epochs_and_bleu(folder: Path) -> tuple:
 
 
 @pytest.mark.parametrize("schedule", ["", "lr_schedule: onecycle\nwarmup_fraction: 0.3\n"])
-def test_a_resumed_run_gives_the_metrics_of_an_uninterrupted_one(tmp_path, monkeypatch, schedule):
+def test_a_resumed_run_gives_the_metrics_of_an_uninterrupted_one(tmp_path, monkeypatch, capsys, schedule):
     """Stopped after epoch 1 and resumed with --resume (weights, Adam, the schedule, dropout and batch
     order restored): exactly the metrics of the uninterrupted 2-epoch run."""
     from nmt.train import main
@@ -443,6 +443,9 @@ def test_a_resumed_run_gives_the_metrics_of_an_uninterrupted_one(tmp_path, monke
     finally:
         torch.set_default_dtype(torch.float64)
     assert _epochs_and_bleu(tmp_path / "cut-sample") == _epochs_and_bleu(tmp_path / "whole-sample")
+    if schedule:  # a one-cycle run cannot be extended: a clear refusal, not torch's error at the old last step
+        assert main([*args, "--out", str(tmp_path / "cut"), "--resume", "--epochs", "3"]) == 2
+        assert "cannot be extended" in capsys.readouterr().err
     epochs = _epochs_and_bleu(tmp_path / "whole-sample")[0]
     assert len(epochs) == 2
     rates = [e["learning_rate"] for e in epochs]  # each epoch's first step

@@ -249,12 +249,12 @@ def _restore(
     scheduler: torch.optim.lr_scheduler.LRScheduler | None,
     gen: torch.Generator,
 ) -> None:
-    from trainkit.run import restore_torch_rng_state
+    from trainkit.run import restore_scheduler, restore_torch_rng_state
 
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     if scheduler is not None:
-        scheduler.load_state_dict(state["scheduler"])
+        restore_scheduler(scheduler, state["scheduler"])
     restore_torch_rng_state(state["rng"])
     gen.set_state(state["batch_rng"])
 

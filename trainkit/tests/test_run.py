@@ -17,6 +17,7 @@ from trainkit.run import (
     RunError,
     main,
     resolve_data,
+    restore_scheduler,
     restore_torch_rng_state,
     run_folder,
     seed_streams,
@@ -213,3 +214,25 @@ def test_torch_rng_state_on_cuda_saves_every_cuda_generator(tmp_path):
     torch.rand(100, device="cuda")
     restore_torch_rng_state(load_state(tmp_path / "checkpoint.pt", map_location="cuda")["rng"])
     assert torch.equal(torch.rand(4, device="cuda"), expected[0]) and torch.equal(torch.rand(4), expected[1])
+
+
+def test_restore_scheduler_refuses_a_one_cycle_schedule_of_another_length():
+    """A one-cycle schedule saved for 10 steps goes on exactly in one of 10 steps, and is refused (RunError
+    naming both lengths) by one of 20, where torch would stop the run at step 10."""
+    import torch
+
+    def schedule(total: int) -> torch.optim.lr_scheduler.OneCycleLR:
+        optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=total)
+
+    saved = schedule(10)
+    for _ in range(4):
+        saved.optimizer.step()
+        saved.step()
+    same = schedule(10)
+    restore_scheduler(same, saved.state_dict())
+    assert same.last_epoch == 4 and same.get_last_lr() == saved.get_last_lr()
+    with pytest.raises(RunError, match=r"planned for 10 steps, this run's for 20"):
+        restore_scheduler(schedule(20), saved.state_dict())
+    steps = torch.optim.lr_scheduler.MultiStepLR(same.optimizer, [2])  # no planned length: restored as saved
+    restore_scheduler(steps, torch.optim.lr_scheduler.MultiStepLR(same.optimizer, [2]).state_dict())
