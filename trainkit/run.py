@@ -20,8 +20,9 @@ epoch by epoch::
 The folder (``--out``, default ``runs/<config name>``) holds ``metrics.json`` (the config, the
 data, the device, one entry per epoch, the final results; rewritten after every epoch),
 ``curves.png`` and ``checkpoint.pt`` (``.npz`` for NumPy runs). ``--resume`` continues from the
-checkpoint: the config must be the one it was made with, except ``epochs``, which may grow. A
-folder that holds a run is never overwritten without ``--resume``.
+checkpoint: the config must be the one it was made with, except ``epochs``, which may grow
+(unless a one-cycle schedule, planned for the whole run, says otherwise: :func:`restore_scheduler`).
+A folder that holds a run is never overwritten without ``--resume``.
 
 A run on the bundled sample says so and writes to ``<out>-sample``, never to the full run's
 folder: its numbers say nothing of the model.
