@@ -27,6 +27,7 @@ __all__ = [
     "interleaved",
     "load_average",
     "machine_lines",
+    "on_one_thread",
     "set_threads",
 ]
 
@@ -216,3 +217,19 @@ def set_threads(threads: int | None) -> None:
     import torch
 
     torch.set_num_threads(threads)
+
+
+def on_one_thread(task: Callable[[], int]) -> Callable[[], int]:
+    """``task`` run on one torch thread (the thread count put back after it): what the other threads bring."""
+
+    def run() -> int:
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return task()
+        finally:
+            torch.set_num_threads(threads)
+
+    return run

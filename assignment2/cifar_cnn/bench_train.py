@@ -104,24 +104,15 @@ def build_tasks(config: TrainConfig, batch: int, steps: int, seed: int = 0) -> d
     def load() -> int:
         return sum(len(y) for _, y in loader)
 
-    def one_thread(task: Callable[[], int]) -> Callable[[], int]:
-        def run() -> int:
-            threads = torch.get_num_threads()
-            torch.set_num_threads(1)
-            try:
-                return task()
-            finally:
-                torch.set_num_threads(threads)
-
-        return run
-
     tasks: dict[str, Callable[[], int]] = {"decode": decode, "loader": load}
     models = {}
     for precision in ("fp32", "bf16"):
         for layout, memory_format in (("channels-last", CHANNELS_LAST), ("NCHW", NCHW)):
             tasks[f"step {precision} {layout}"], models[precision, layout] = trainer(precision, memory_format, fixed)
         if torch.get_num_threads() > 1:  # how much the second thread (and more) brings
-            tasks[f"step {precision} channels-last, 1 thread"] = one_thread(trainer(precision, CHANNELS_LAST, fixed)[0])
+            tasks[f"step {precision} channels-last, 1 thread"] = bench.on_one_thread(
+                trainer(precision, CHANNELS_LAST, fixed)[0]
+            )
     for precision in ("fp32", "bf16"):
         tasks[f"loop {precision} channels-last"], _ = trainer(precision, CHANNELS_LAST, loader)
     for precision in ("fp32", "bf16"):

@@ -80,22 +80,11 @@ def build_tasks(config: TrainConfig, batch: int, steps: int, seed: int = 0) -> d
     def load() -> int:
         return sum(len(y) for _, y in loader)
 
-    def one_thread(task: Callable[[], int]) -> Callable[[], int]:
-        def run() -> int:
-            threads = torch.get_num_threads()
-            torch.set_num_threads(1)
-            try:
-                return task()
-            finally:
-                torch.set_num_threads(threads)
-
-        return run
-
     tasks: dict[str, Callable[[], int]] = {"decode": decode, "loader": load}
     tasks["step fp32 channels-last"] = trainer(CHANNELS_LAST)[0]
     tasks["step fp32 NCHW"] = trainer(NCHW)[0]
     if torch.get_num_threads() > 1:
-        tasks["step fp32 channels-last, 1 thread"] = one_thread(trainer(CHANNELS_LAST)[0])
+        tasks["step fp32 channels-last, 1 thread"] = bench.on_one_thread(trainer(CHANNELS_LAST)[0])
     tasks["step bf16 autocast channels-last"] = trainer(CHANNELS_LAST, bf16=True)[0]
     tasks["loop fp32 channels-last"] = loop
     torch.manual_seed(seed)

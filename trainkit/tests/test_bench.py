@@ -77,3 +77,23 @@ def test_cpu_features_fall_back_to_proc_cpuinfo_without_torch(monkeypatch, tmp_p
     }
     monkeypatch.setattr(bench, "CPUINFO", tmp_path / "missing")  # macOS without torch: nothing claimed
     assert not any(bench.cpu_features().values())
+
+
+def test_on_one_thread_runs_the_task_on_one_thread_and_puts_the_count_back():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        seen = []
+        task = bench.on_one_thread(lambda: seen.append(torch.get_num_threads()) or 7)
+        assert task() == 7 and seen == [1] and torch.get_num_threads() == 2
+
+        def fails() -> int:
+            raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError):
+            bench.on_one_thread(fails)()
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
