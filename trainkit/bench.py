@@ -11,6 +11,7 @@ can be set side by side.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import statistics
@@ -21,6 +22,7 @@ from pathlib import Path
 
 __all__ = [
     "Timing",
+    "argument_parser",
     "cpu_features",
     "cpu_quota",
     "format_table",
@@ -60,6 +62,24 @@ class Timing:
     def cpu_share(self) -> float:
         """Median CPU seconds over median wall seconds: 2.0 when two cores were busy throughout."""
         return self.cpu_seconds / self.seconds
+
+
+def argument_parser(
+    prog: str, doc: str, default_config: Path, steps: int, threads: bool = True
+) -> argparse.ArgumentParser:
+    """The arguments every ``bench_train`` takes: ``--config`` (default ``default_config``), ``--steps`` (batches
+    per variant and round, default ``steps``), ``--rounds``, ``--warmup``, and ``--threads`` for torch's benches;
+    ``doc``'s first line is the description. Each bench adds its own (``--batch``, ``--data-dir``, ...)."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n")[0])
+    parser.add_argument(
+        "--config", default=str(default_config), help=f"training config (default {default_config.name})"
+    )
+    parser.add_argument("--steps", type=int, default=steps, help=f"batches per variant and round (default {steps})")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds; the median is shown (default 3)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
+    if threads:
+        parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
+    return parser
 
 
 def interleaved(tasks: Mapping[str, Callable[[], int]], rounds: int, warmup: int = 1) -> dict[str, Timing]:

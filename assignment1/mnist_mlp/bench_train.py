@@ -21,7 +21,6 @@ wall time (200% = both of two cores busy).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -97,11 +96,7 @@ def build_tasks(config: TrainConfig, steps: int, seed: int = 0) -> dict[str, Cal
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mnist_mlp.bench_train", description=__doc__.split("\n")[0])
-    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="training config (default two_layer.yaml)")
-    parser.add_argument("--steps", type=int, default=20, help="batches per variant and round (default 20)")
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds; the median is shown (default 3)")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
+    parser = bench.argument_parser("python -m mnist_mlp.bench_train", __doc__, DEFAULT_CONFIG, steps=20, threads=False)
     parser.add_argument("--epoch-images", type=int, default=59_000, help="images an epoch, for the estimate")
     args = parser.parse_args(argv)
     try:

@@ -28,7 +28,6 @@ Compare two machines by running it on each: the header says what differs, the ta
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -152,13 +151,8 @@ def format_table(timings: dict[str, bench.Timing]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cifar_cnn.bench_train", description=__doc__.split("\n")[0])
-    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="training config (default configs/mymodel.yaml)")
+    parser = bench.argument_parser("python -m cifar_cnn.bench_train", __doc__, DEFAULT_CONFIG, steps=1)
     parser.add_argument("--batch", type=int, default=None, help="images a batch (default: the config's batch_size)")
-    parser.add_argument("--steps", type=int, default=1, help="batches per variant and round (default 1)")
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds; the median is shown (default 3)")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
     parser.add_argument("--epoch-images", type=int, default=50_000, help="images an epoch, for the estimate")
     args = parser.parse_args(argv)
     try:

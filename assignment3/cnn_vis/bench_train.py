@@ -25,7 +25,6 @@ throughput against the float32 channels-last row of the same kind.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -120,13 +119,8 @@ def format_table(timings: dict[str, bench.Timing]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cnn_vis.bench_train", description=__doc__.split("\n")[0])
-    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="training config (default configs/model.yaml)")
+    parser = bench.argument_parser("python -m cnn_vis.bench_train", __doc__, DEFAULT_CONFIG, steps=4)
     parser.add_argument("--batch", type=int, default=None, help="images a batch (default: the config's batch_size)")
-    parser.add_argument("--steps", type=int, default=4, help="batches per variant and round (default 4)")
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds; the median is shown (default 3)")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
     parser.add_argument("--epoch-images", type=int, default=49_000, help="images an epoch, for the estimate")
     args = parser.parse_args(argv)
     try:

@@ -19,7 +19,6 @@ over the wall time (200% = both of two cores busy); ``x fp32`` compares with the
 
 from __future__ import annotations
 
-import argparse
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -106,13 +105,8 @@ def format_table(timings: dict[str, bench.Timing], pairs: int) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nmt.bench_train", description=__doc__.split("\n")[0])
-    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="training config (default transformer.yaml)")
+    parser = bench.argument_parser("python -m nmt.bench_train", __doc__, DEFAULT_CONFIG, steps=2)
     parser.add_argument("--data-dir", default=None, help="Multi30k folder (else DATA_DIR, else the sample)")
-    parser.add_argument("--steps", type=int, default=2, help="batches per variant and round (default 2)")
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds; the median is shown (default 3)")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", message="The PyTorch API of nested tensors is in prototype stage")
     try:

@@ -97,3 +97,13 @@ def test_on_one_thread_runs_the_task_on_one_thread_and_puts_the_count_back():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_argument_parser_has_the_shared_arguments_and_threads_only_for_torch(tmp_path):
+    config = tmp_path / "mine.yaml"
+    args = bench.argument_parser("prog", "First line.\nmore", config, steps=7).parse_args([])
+    assert (args.config, args.steps, args.rounds, args.warmup, args.threads) == (str(config), 7, 3, 1, None)
+    numpy_bench = bench.argument_parser("prog", "doc", config, steps=2, threads=False)
+    assert not hasattr(numpy_bench.parse_args([]), "threads")
+    with pytest.raises(SystemExit):
+        numpy_bench.parse_args(["--threads", "1"])
