@@ -8,7 +8,7 @@ PY := $(CURDIR)/$(VENV)/bin/python
 ASSIGNMENTS := assignment1 assignment2 assignment3 assignment4
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: venv test lint demo train seeds bench-train check handouts autograders clean project-report
+.PHONY: venv test lint demo train seeds gpu-reference bench-train check handouts autograders clean project-report
 
 venv: $(VENV)/.installed
 
@@ -49,13 +49,23 @@ SEED_RUNS = $(CURDIR)/runs/seeds/$(A)-$(basename $(notdir $(CONFIG)))
 seeds: venv
 	test -n "$(CONFIG)" || { echo "make seeds: give CONFIG=configs/<name>.yaml (and A=assignmentN)"; exit 2; }
 	for s in $(SEEDS); do \
-		$(MAKE) -C $(A) train PYTHON=$(PY) CONFIG=$(CONFIG) OUT=$(SEED_RUNS)-seed$$s \
+		$(MAKE) -C $(A) train PYTHON=$(PY) CONFIG=$(CONFIG) OUT=$(SEED_RUNS)-seed$$s $(if $(DEVICE),DEVICE=$(DEVICE)) \
 			$(if $(DATA_DIR),DATA_DIR=$(abspath $(DATA_DIR))) ARGS="--seed $$s --no-progress $(ARGS)" || exit 1; \
 	done
 	runs=""; for s in $(SEEDS); do \
 		if [ -d $(SEED_RUNS)-seed$$s-sample ] && [ -z "$(DATA_DIR)$$DATA_DIR" ]; then runs="$$runs $(SEED_RUNS)-seed$$s-sample"; \
 		else runs="$$runs $(SEED_RUNS)-seed$$s"; fi; \
 	done; $(PY) -m trainkit.spread $$runs
+
+# The READMEs' GPU figures, one run after another on one CUDA GPU (runs/seeds/, as make seeds):
+# MyModel (A2, configs/mymodel_gpu.yaml, seed 0), the transformer (A4, seeds 0-2) and the LSTM with
+# dot-product attention (A4, seed 0). About 10 minutes on one H200; DATA_DIR holds cifar10/ and multi30k/.
+#   make gpu-reference DATA_DIR=../shared/data
+gpu-reference: venv
+	test -n "$(DATA_DIR)" || { echo "make gpu-reference: give DATA_DIR=... (the full data sets)"; exit 2; }
+	$(MAKE) seeds A=assignment2 CONFIG=configs/mymodel_gpu.yaml SEEDS=0 DEVICE=$(or $(DEVICE),cuda)
+	$(MAKE) seeds A=assignment4 CONFIG=configs/transformer.yaml SEEDS="0 1 2" DEVICE=$(or $(DEVICE),cuda)
+	$(MAKE) seeds A=assignment4 CONFIG=configs/seq2seq_attention.yaml SEEDS=0 DEVICE=$(or $(DEVICE),cuda)
 
 # Training throughput on this machine, for every assignment that trains a reference (see each README).
 bench-train: venv
