@@ -59,7 +59,8 @@ seeds: venv
 
 # The READMEs' GPU figures, one run after another on one CUDA GPU (runs/seeds/, as make seeds):
 # MyModel (A2, configs/mymodel_gpu.yaml, seed 0), the transformer (A4, seeds 0-2) and the LSTM with
-# dot-product attention (A4, seed 0). About 10 minutes on one H200; DATA_DIR holds cifar10/ and multi30k/.
+# dot-product attention (A4, seed 0). About 10 minutes on one H200 by the runs' epoch times (the target
+# itself has not run on a GPU yet); DATA_DIR holds cifar10/ and multi30k/
 #   make gpu-reference DATA_DIR=../shared/data
 gpu-reference: venv
 	test -n "$(DATA_DIR)" || { echo "make gpu-reference: give DATA_DIR=... (the full data sets)"; exit 2; }
