@@ -16,7 +16,7 @@ import contextlib
 import os
 import statistics
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +30,7 @@ __all__ = [
     "load_average",
     "machine_lines",
     "on_one_thread",
-    "set_threads",
+    "torch_threads",
 ]
 
 # The instruction sets that decide which kernels oneDNN (and OpenBLAS) can use.
@@ -228,28 +228,30 @@ def machine_lines(torch_threads: int | None = None, extra: Sequence[str] = ()) -
     return lines
 
 
-def set_threads(threads: int | None) -> None:
-    """``torch.set_num_threads(threads)`` when given (>= 1)."""
+@contextlib.contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """``torch.set_num_threads(threads)`` for the ``with`` block when given (>= 1), torch's count put back
+    after it, also when it raises: a bench called in-process (by a test) leaves the threads as it found them."""
     if threads is None:
+        yield
         return
     if threads < 1:
         raise ValueError(f"--threads: expected >= 1, got {threads}")
     import torch
 
+    before = torch.get_num_threads()
     torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def on_one_thread(task: Callable[[], int]) -> Callable[[], int]:
     """``task`` run on one torch thread (the thread count put back after it): what the other threads bring."""
 
     def run() -> int:
-        import torch
-
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
+        with torch_threads(1):
             return task()
-        finally:
-            torch.set_num_threads(threads)
 
     return run

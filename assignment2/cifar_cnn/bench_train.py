@@ -157,17 +157,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = TrainConfig.load(args.config)
-        bench.set_threads(args.threads)
-        batch = config.batch_size if args.batch is None else args.batch
-        precision, why = resolve_precision(config.precision, torch.device("cpu"))
-        print(
-            f"bench-train {args.config}: model {config.model}, batch {batch}, {args.steps} batch(es) a variant "
-            f"and round, median of {args.rounds} rounds after {args.warmup} untimed, interleaved; CPU"
-        )
-        for line in bench.machine_lines(torch_threads=torch.get_num_threads(), extra=torch_lines()):
-            print(line)
-        print(f"  make train here: precision {config.precision} -> {precision} ({why}), channels-last")
-        timings = run(config, batch, args.steps, args.rounds, args.warmup)
+        with bench.torch_threads(args.threads):  # put back after: main may run in-process
+            batch = config.batch_size if args.batch is None else args.batch
+            precision, why = resolve_precision(config.precision, torch.device("cpu"))
+            print(
+                f"bench-train {args.config}: model {config.model}, batch {batch}, {args.steps} batch(es) a variant "
+                f"and round, median of {args.rounds} rounds after {args.warmup} untimed, interleaved; CPU"
+            )
+            for line in bench.machine_lines(torch_threads=torch.get_num_threads(), extra=torch_lines()):
+                print(line)
+            print(f"  make train here: precision {config.precision} -> {precision} ({why}), channels-last")
+            timings = run(config, batch, args.steps, args.rounds, args.warmup)
     except (ConfigError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

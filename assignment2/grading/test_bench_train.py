@@ -14,19 +14,13 @@ from cifar_cnn.config import ConfigError, TrainConfig
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def keep_threads():
-    """``--threads`` sets torch's global thread count: give the other tests theirs back."""
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
-def test_bench_train_prints_the_machine_and_every_variant(tmp_path, capsys, keep_threads):
+def test_bench_train_prints_the_machine_and_every_variant(tmp_path, capsys):
     """Does a tiny run print the CPU features, the threads and one row per variant with a rate?"""
     config = tmp_path / "tiny.yaml"
     config.write_text("model: vanilla_cnn\nbatch_size: 4\nprecision: auto\n")
+    threads = torch.get_num_threads()
     assert bench_train.main(["--config", str(config), "--rounds", "1", "--warmup", "0", "--threads", "1"]) == 0
+    assert torch.get_num_threads() == threads  # --threads holds for the bench only
     out = capsys.readouterr().out
     assert "amx_bf16" in out and "avx512_bf16" in out and "1 threads" in out and "load average" in out
     for label in ("decode JPEG", "loader alone", "evaluate fp32", "evaluate bf16"):

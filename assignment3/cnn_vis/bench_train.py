@@ -125,16 +125,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = TrainConfig.load(args.config)
-        bench.set_threads(args.threads)
-        batch = config.batch_size if args.batch is None else args.batch
-        print(
-            f"bench-train {args.config}: CifarNet width {config.width}, batch {batch}, {args.steps} batch(es) a "
-            f"variant and round, median of {args.rounds} rounds after {args.warmup} untimed, interleaved; CPU"
-        )
-        torch_line = f"  torch {torch.__version__}: {torch.get_num_threads()} threads"
-        for line in bench.machine_lines(torch_threads=torch.get_num_threads(), extra=[torch_line]):
-            print(line)
-        timings = run(config, batch, args.steps, args.rounds, args.warmup)
+        with bench.torch_threads(args.threads):  # put back after: main may run in-process
+            batch = config.batch_size if args.batch is None else args.batch
+            print(
+                f"bench-train {args.config}: CifarNet width {config.width}, batch {batch}, {args.steps} batch(es) a "
+                f"variant and round, median of {args.rounds} rounds after {args.warmup} untimed, interleaved; CPU"
+            )
+            torch_line = f"  torch {torch.__version__}: {torch.get_num_threads()} threads"
+            for line in bench.machine_lines(torch_threads=torch.get_num_threads(), extra=[torch_line]):
+                print(line)
+            timings = run(config, batch, args.steps, args.rounds, args.warmup)
     except (ConfigError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 
 from cnn_vis import bench_train
 from cnn_vis.config import TrainConfig
 from cnn_vis.training import build_model, make_training, train_epoch
+from trainkit import bench
 from trainkit.images import ImageData
 
 
-@pytest.fixture
-def keep_threads():
-    """``--threads`` sets torch's global thread count: give the other tests theirs back."""
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
-def test_bench_train_prints_the_machine_and_every_variant(tmp_path, capsys, keep_threads):
+def test_bench_train_prints_the_machine_and_every_variant(tmp_path, capsys):
     """Does a tiny run print the CPU features, the threads, one row per variant and the epoch estimate?"""
     config = tmp_path / "tiny.yaml"
     config.write_text("width: 4\nbatch_size: 4\nepochs: 6\n")
+    threads = torch.get_num_threads()
     assert bench_train.main(["--config", str(config), "--rounds", "1", "--warmup", "0", "--threads", "1"]) == 0
+    assert torch.get_num_threads() == threads  # --threads holds for the bench only
     out = capsys.readouterr().out
     assert "amx_bf16" in out and "avx512_bf16" in out and "1 threads" in out and "load average" in out
     for label in ("decode JPEG", "loader alone", "step fp32 channels-last", "step fp32 NCHW", "loop fp32", "evaluate"):
@@ -33,9 +27,9 @@ def test_bench_train_prints_the_machine_and_every_variant(tmp_path, capsys, keep
     assert "An epoch of 49,000 images" in out and "6 epochs:" in out
 
 
-def test_bench_train_numbers_are_positive_and_ratios_are_against_the_fp32_step(keep_threads):
-    torch.set_num_threads(2)
-    timings = bench_train.run(TrainConfig(width=4), batch=4, steps=2, rounds=2, warmup=0)
+def test_bench_train_numbers_are_positive_and_ratios_are_against_the_fp32_step():
+    with bench.torch_threads(2):  # two threads, so that the one-thread row is there
+        timings = bench_train.run(TrainConfig(width=4), batch=4, steps=2, rounds=2, warmup=0)
     assert timings["step fp32 channels-last"].units == 8 and timings["loader"].units == 8
     assert timings["loop fp32 channels-last"].units == 8 and timings["evaluate fp32"].units == 4
     assert timings["decode"].units > 0  # the committed sample's training images

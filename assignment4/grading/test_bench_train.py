@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 
 from nmt import bench_train
 
 
-@pytest.fixture
-def keep_threads():
-    """``--threads`` sets torch's global thread count: give the other tests theirs back."""
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
-def test_bench_train_prints_the_machine_and_every_variant(tmp_path, capsys, keep_threads):
+def test_bench_train_prints_the_machine_and_every_variant(tmp_path, capsys):
     """Does a tiny transformer on the committed sample print the CPU features and a rate per variant?"""
     config = tmp_path / "tiny.yaml"
     config.write_text(
@@ -24,7 +15,9 @@ def test_bench_train_prints_the_machine_and_every_variant(tmp_path, capsys, keep
         "dim_feedforward: 16\nbatch_size: 8\n"
     )
     argv = ["--config", str(config), "--steps", "2", "--rounds", "1", "--warmup", "0", "--threads", "1"]
+    threads = torch.get_num_threads()
     assert bench_train.main(argv) == 0
+    assert torch.get_num_threads() == threads  # --threads holds for the bench only
     out = capsys.readouterr().out
     assert "amx_bf16" in out and "avx512_bf16" in out and "threads" in out and "load average" in out
     lines = out.splitlines()

@@ -61,14 +61,8 @@ def build_tasks(config: TrainConfig, data: nmt_data.Corpus, vocab_sizes: tuple[i
         optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
 
         def run() -> int:
-            before = torch.get_num_threads()
-            if threads is not None:
-                torch.set_num_threads(threads)
-            try:
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                    train_epoch(model, optimizer, batches(), device, config.grad_clip, config.label_smoothing)
-            finally:
-                torch.set_num_threads(before)
+            with bench.torch_threads(threads), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                train_epoch(model, optimizer, batches(), device, config.grad_clip, config.label_smoothing)
             return tokens
 
         return run
@@ -111,23 +105,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="The PyTorch API of nested tensors is in prototype stage")
     try:
         config = TrainConfig.load(args.config)
-        bench.set_threads(args.threads)
-        if args.steps < 1:
-            raise ValueError(f"--steps: expected >= 1, got {args.steps}")
-        data_dir = resolve_data(args.data_dir, nmt_data.SAMPLE_DIR, nmt_data.find_data).path
-        data = prepare_data(data_dir, config)
-        print(
-            f"bench-train {args.config}: model {config.model}, batch {config.batch_size}, {args.steps} batches a "
-            f"variant and round, median of {args.rounds} rounds after {args.warmup} untimed, interleaved; CPU"
-        )
-        print(
-            f"data {data_dir}: {len(data.train)} train pairs; vocabularies de {len(data.src_vocab)}, "
-            f"en {len(data.tgt_vocab)}"
-        )
-        for line in bench.machine_lines(torch_threads=torch.get_num_threads(), extra=[torch_line()]):
-            print(line)
-        tasks, (pairs, _) = build_tasks(config, data.train, (len(data.src_vocab), len(data.tgt_vocab)), args.steps)
-        timings = bench.interleaved(tasks, args.rounds, args.warmup)
+        with bench.torch_threads(args.threads):  # put back after: main may run in-process
+            if args.steps < 1:
+                raise ValueError(f"--steps: expected >= 1, got {args.steps}")
+            data_dir = resolve_data(args.data_dir, nmt_data.SAMPLE_DIR, nmt_data.find_data).path
+            data = prepare_data(data_dir, config)
+            print(
+                f"bench-train {args.config}: model {config.model}, batch {config.batch_size}, {args.steps} batches a "
+                f"variant and round, median of {args.rounds} rounds after {args.warmup} untimed, interleaved; CPU"
+            )
+            print(
+                f"data {data_dir}: {len(data.train)} train pairs; vocabularies de {len(data.src_vocab)}, "
+                f"en {len(data.tgt_vocab)}"
+            )
+            for line in bench.machine_lines(torch_threads=torch.get_num_threads(), extra=[torch_line()]):
+                print(line)
+            tasks, (pairs, _) = build_tasks(config, data.train, (len(data.src_vocab), len(data.tgt_vocab)), args.steps)
+            timings = bench.interleaved(tasks, args.rounds, args.warmup)
     except (ConfigError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

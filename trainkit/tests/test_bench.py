@@ -107,3 +107,19 @@ def test_argument_parser_has_the_shared_arguments_and_threads_only_for_torch(tmp
     assert not hasattr(numpy_bench.parse_args([]), "threads")
     with pytest.raises(SystemExit):
         numpy_bench.parse_args(["--threads", "1"])
+
+
+def test_torch_threads_sets_the_count_for_the_block_and_puts_it_back():
+    import torch
+
+    before = torch.get_num_threads()
+    with bench.torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), bench.torch_threads(1):
+        raise RuntimeError("boom")
+    assert torch.get_num_threads() == before
+    with bench.torch_threads(None):  # not given: torch's own count
+        assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="--threads"), bench.torch_threads(0):
+        pass
